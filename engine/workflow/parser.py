@@ -1,0 +1,141 @@
+"""Our BPMN parser: vanilla BPMN plus the extensions managers' modellers write.
+
+Reads Camunda `formData` on user tasks, Camunda external-task topics or SpiffWorkflow
+`serviceTaskOperator` on service tasks, and makes every timer read the runtime's clock.
+"""
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import DEFAULT_NSMAP, BpmnParser, full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    BoundaryEventParser,
+    IntermediateCatchEventParser,
+    StartEventParser,
+)
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    IntermediateCatchEvent,
+    StartEvent,
+    UserTask,
+)
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask as BpmnServiceTask
+
+from engine.workflow.timers import clocked
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NSMAP = {**DEFAULT_NSMAP, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+FIELD_CONSTRAINTS = ("required", "min", "max", "minlength", "maxlength")
+
+
+class ServiceTask(BpmnServiceTask):
+    """A service task naming a registered operation; parameters are ('literal'|'expression', text)."""
+
+    def __init__(self, wf_spec, bpmn_id, operation_name: str = "", operation_params=None, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.operation_name = operation_name
+        self.operation_params = operation_params or {}
+
+    def _execute(self, task) -> bool:
+        engine = task.workflow.script_engine
+        params = {
+            name: engine.evaluate(task, text) if kind == "expression" else text
+            for name, (kind, text) in self.operation_params.items()
+        }
+        result = engine.call_service(task, operation_name=self.operation_name, operation_params=params)
+        if result:
+            task.data.update(result)
+        return True
+
+
+class _ExtensionParser(TaskParser):
+    def parse_extensions(self, node=None) -> dict:
+        return {}
+
+
+class UserTaskParser(_ExtensionParser):
+    """A user task and its form: a list of field dicts kept in `task_spec.extensions['form']`."""
+
+    def parse_extensions(self, node=None) -> dict:
+        return {"form": [self._field(f) for f in self.xpath(".//camunda:formData/camunda:formField")]}
+
+    @staticmethod
+    def _field(node) -> dict:
+        field = {
+            "id": node.get("id"),
+            "label": node.get("label") or node.get("id"),
+            "type": node.get("type") or "string",
+            "default": node.get("defaultValue"),
+            "options": [
+                {"id": value.get("id"), "name": value.get("name") or value.get("id")}
+                for value in node.findall(f"{{{CAMUNDA_NS}}}value")
+            ],
+        }
+        for constraint in node.iterfind(f".//{{{CAMUNDA_NS}}}constraint"):
+            name = constraint.get("name")
+            if name in FIELD_CONSTRAINTS:
+                field[name] = constraint.get("config") if name != "required" else True
+        return field
+
+
+class ServiceTaskParser(_ExtensionParser):
+    """Camunda `camunda:topic` + `inputParameter`, or SpiffWorkflow's `serviceTaskOperator`."""
+
+    def create_task(self):
+        name, params = self._camunda_operation() or self._spiff_operation() or ("", {})
+        return self.spec_class(self.spec, self.bpmn_id, operation_name=name, operation_params=params,
+                               **self.bpmn_attributes)
+
+    def _camunda_operation(self):
+        topic = self.node.get(f"{{{CAMUNDA_NS}}}topic")
+        if topic is None:
+            return None
+        params = {}
+        for param in self.xpath(".//camunda:inputOutput/camunda:inputParameter"):
+            text = (param.text or "").strip()
+            if text.startswith("${") and text.endswith("}"):
+                params[param.get("name")] = ("expression", text[2:-1].strip())
+            else:
+                params[param.get("name")] = ("literal", text)
+        return topic, params
+
+    def _spiff_operation(self):
+        operators = self.xpath(".//spiffworkflow:serviceTaskOperator")
+        if not operators:
+            return None
+        params = {
+            p.get("id"): ("expression", p.get("value") or "None")
+            for p in operators[0].iterfind(f".//{{{SPIFF_NS}}}parameter")
+        }
+        return operators[0].get("id"), params
+
+
+class _ClockedTimers:
+    def parse_timer_event(self, event):
+        return clocked(super().parse_timer_event(event))
+
+
+class ClockedStartEventParser(_ClockedTimers, StartEventParser):
+    pass
+
+
+class ClockedCatchEventParser(_ClockedTimers, IntermediateCatchEventParser):
+    pass
+
+
+class ClockedBoundaryEventParser(_ClockedTimers, BoundaryEventParser):
+    pass
+
+
+class SignoffParser(BpmnParser):
+    """BpmnParser with Signoff's user tasks, service tasks and clock-aware timers."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        full_tag("userTask"): (UserTaskParser, UserTask),
+        full_tag("serviceTask"): (ServiceTaskParser, ServiceTask),
+        full_tag("startEvent"): (ClockedStartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (ClockedCatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (ClockedBoundaryEventParser, BoundaryEvent),
+    }
+
+    def __init__(self):
+        super().__init__(namespaces=NSMAP)

@@ -1,0 +1,102 @@
+"""Timer event definitions that read the runtime's clock instead of the wall clock.
+
+SpiffWorkflow 3.2.0 compares timers with `datetime.now()`; ours ask `workflow.script_engine.clock()`,
+so `signoff timers fire --now ...` and tests can move time forward.
+"""
+
+from datetime import datetime, timedelta
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+
+
+def _now(my_task) -> datetime:
+    return my_task.workflow.script_engine.clock()
+
+
+class ClockedTimeDate(TimeDateEventDefinition):
+    """A timer due at a fixed date-time."""
+
+    def has_fired(self, my_task) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            my_task._set_internal_data(event_value=event_value)
+        if TimerEventDefinition.parse_time_or_duration(event_value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedDuration(DurationTimerEventDefinition):
+    """A timer due a duration after the element was entered."""
+
+    def has_fired(self, my_task) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            parsed = TimerEventDefinition.parse_iso_duration(expression)
+            start = _now(my_task)
+            event_value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedCycle(CycleTimerEventDefinition):
+    """A repeating timer (`R3/PT1H`, `R/P2D`): each due cycle lets one branch through.
+
+    Unlike the library, one poll releases at most one cycle and skips the cycles missed while no worker
+    ran, so an outage does not fire a burst of reminders (SPIFFWORKFLOW_NOTES 3.3).
+    """
+
+    def cycle_complete(self, my_task) -> bool:
+        now = _now(my_task)
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            cycles, start, duration = _parse_cycle(expression, now)
+            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = datetime.fromisoformat(event_value["next"])
+            if next_event <= now:
+                step = timedelta(seconds=event_value["duration"])
+                while next_event <= now:
+                    next_event += step
+                event_value["next"] = next_event.isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
+    """Parse an ISO 8601 repeating interval; a bare `R/duration` starts one duration after `now`."""
+    components = expression.upper().replace("--", "/").strip("R").split("/")
+    if len(components) == 2 and components[1].startswith("P"):
+        cycles = int(components[0]) if components[0] else -1
+        parsed = TimerEventDefinition.parse_iso_duration(components[1])
+        duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        return cycles, now + duration, duration
+    return TimerEventDefinition.parse_iso_recurring_interval(expression)
+
+
+CLOCKED = {
+    TimeDateEventDefinition: ClockedTimeDate,
+    DurationTimerEventDefinition: ClockedDuration,
+    CycleTimerEventDefinition: ClockedCycle,
+}
+
+
+def clocked(definition: TimerEventDefinition) -> TimerEventDefinition:
+    """Return the clock-aware twin of a parsed timer definition."""
+    twin = CLOCKED[type(definition)]
+    return twin(definition.name, definition.expression, description=definition.description)
