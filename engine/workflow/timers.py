@@ -51,7 +51,7 @@ class ClockedCycle(CycleTimerEventDefinition):
     """A repeating timer (`R3/PT1H`, `R/P2D`): each due cycle lets one branch through.
 
     Unlike the library, one poll releases at most one cycle and skips the cycles missed while no worker
-    ran, so an outage does not fire a burst of reminders (SPIFFWORKFLOW_NOTES 3.3).
+    ran (up to the engine's `horizon`, a sweep's "now"), so an outage does not fire a burst of reminders.
     """
 
     def cycle_complete(self, my_task) -> bool:
@@ -66,7 +66,8 @@ class ClockedCycle(CycleTimerEventDefinition):
             next_event = datetime.fromisoformat(event_value["next"])
             if next_event <= now:
                 step = timedelta(seconds=event_value["duration"])
-                while next_event <= now:
+                horizon = max(now, getattr(my_task.workflow.script_engine, "horizon", None) or now)
+                while next_event <= horizon:
                     next_event += step
                 event_value["next"] = next_event.isoformat()
                 event_value["cycles"] -= 1

@@ -1,0 +1,1 @@
+"""Plain Python handlers that BPMN service tasks call by name."""

@@ -1,0 +1,1 @@
+"""Use cases: the API of webapp/, tasks/ and the CLI. One public function = one transaction."""

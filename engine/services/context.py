@@ -1,0 +1,59 @@
+"""What every service needs: settings, the database and the clock (injectable for tests)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.config import Settings
+from engine.db import UnitOfWork, make_engine, migrate
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user with roles and customers, or the system (CLI, timers)."""
+
+    name: str
+    roles: frozenset[str] = frozenset()
+    customer_ids: frozenset[int] = frozenset()
+    is_system: bool = False
+
+    def can_complete(self, role: str | None, customer_id: int | None) -> bool:
+        if self.is_system:
+            return True
+        if role not in self.roles:
+            return False
+        return role != "customer" or customer_id in self.customer_ids
+
+
+SYSTEM = Actor("system", is_system=True)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Engine
+    session_factory: sessionmaker[Session]
+    clock: Callable[[], datetime] = field(default=_utcnow)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db.dialect.name == "postgresql"
+
+
+def open_context(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> Context:
+    """Connect, migrate the schema to the newest revision, and return a ready Context."""
+    settings = settings or Settings.from_env()
+    db = make_engine(settings.database_url)
+    migrate(db)
+    factory = sessionmaker(db, expire_on_commit=False)
+    return Context(settings, db, factory, clock or _utcnow)

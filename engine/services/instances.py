@@ -1,0 +1,162 @@
+"""Starting, advancing and cancelling process instances (each call one transaction)."""
+
+from collections.abc import Callable
+from uuid import UUID
+
+from SpiffWorkflow.exceptions import WorkflowException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound, TaskAlreadyCompleted
+from engine.models import (
+    HumanTask,
+    HumanTaskStatus,
+    InstanceEvent,
+    InstanceStatus,
+    ProcessVersion,
+    WorkflowInstance,
+)
+from engine.services.context import SYSTEM, Actor, Context
+from engine.workflow import runtime
+from engine.workflow.forms import validate_form
+
+
+def lock_instance(session: Session, instance_id: int, skip_locked: bool = False) -> WorkflowInstance | None:
+    """Load the instance row under a row lock (FOR UPDATE on PostgreSQL; SQLite serializes writers)."""
+    query = select(WorkflowInstance).where(WorkflowInstance.id == instance_id)
+    query = query.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+def advance(ctx: Context, session: Session, loaded: runtime.LoadedInstance, act: Callable[[], None],
+            actor: str | None) -> None:
+    """Run `act`, then engine steps, then save — or, on a process error, keep the last good state.
+
+    A failing script or service task rolls back to a savepoint and marks the instance `error` with the
+    message and element id; the caller's transaction still commits that.
+    """
+    savepoint = session.begin_nested()
+    try:
+        act()
+        loaded.workflow.do_engine_steps()
+        runtime.save(session, loaded, actor)
+        savepoint.commit()
+    except WorkflowException as err:
+        savepoint.rollback()
+        row = loaded.row
+        element = getattr(getattr(err, "task_spec", None), "bpmn_id", None)
+        row.status = InstanceStatus.ERROR
+        row.error_message = str(err).split("\n")[0]
+        row.error_element = element
+        row.updated_at = ctx.clock()
+        session.add(InstanceEvent(instance_id=row.id, at=ctx.clock(), kind="error", element_id=element,
+                                  data={"message": row.error_message}))
+        session.flush()
+
+
+def start_instance(ctx: Context, process_id: str, data: dict, actor: Actor = SYSTEM) -> int:
+    """Start the newest version of a process with `data` as its variables; returns the instance id.
+
+    :raises NotFound: when no version of the process is deployed.
+    :raises InvalidInput: when `data` is not a JSON object.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("start data must be a JSON object")
+    with ctx.uow() as uow:
+        session = uow.session
+        version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                                 .order_by(ProcessVersion.version.desc()).limit(1))
+        if version is None:
+            raise NotFound(f"no process {process_id!r} is deployed (signoff deploy FILE)")
+        now = ctx.clock()
+        customer_id = data.get("customer_id")
+        row = WorkflowInstance(process_version_id=version.id, process_id=process_id, status=InstanceStatus.RUNNING,
+                               customer_id=customer_id if isinstance(customer_id, int) else None, state="",
+                               serializer_version="", data={}, created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_started", actor=actor.name,
+                                  data={"version": version.version}))
+        loaded = runtime.new_workflow(session, row, runtime.process_for(version), ctx.clock,
+                                      ctx.settings.script_time_limit)
+
+        def seed() -> None:
+            for task in [loaded.workflow.task_tree, *loaded.workflow.task_tree.children]:
+                task.data.update(data)
+
+        advance(ctx, session, loaded, seed, actor.name)
+        uow.commit()
+        return row.id
+
+
+def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM) -> WorkflowInstance:
+    """Complete an open human task with form data; exactly one of two concurrent callers wins.
+
+    :raises NotFound: unknown task id.
+    :raises TaskAlreadyCompleted: someone decided it first, or a timer or cancel withdrew it.
+    :raises NotAllowed: the actor's role or customer does not match the task's lane.
+    :raises InvalidInput: the data does not fit the task's form; nothing is saved.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("task data must be a JSON object")
+    with ctx.uow() as uow:
+        session = uow.session
+        human = session.get(HumanTask, task_id)
+        if human is None:
+            raise NotFound(f"no task {task_id}")
+        row = lock_instance(session, human.instance_id)
+        session.refresh(human)
+        if human.status != HumanTaskStatus.OPEN:
+            by = f" by {human.completed_by}" if human.completed_by else ""
+            raise TaskAlreadyCompleted(f"task {task_id} ({human.element_id}) is already {human.status}{by}")
+        if row.status != InstanceStatus.RUNNING:
+            raise TaskAlreadyCompleted(f"instance {row.id} is {row.status}; task {task_id} can no longer be done")
+        if not actor.can_complete(human.role, human.customer_id):
+            raise NotAllowed(f"{actor.name} may not complete task {task_id} (lane {human.lane})")
+        values = validate_form(human.form, data)
+        loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
+        now = ctx.clock()
+
+        def run_task() -> None:
+            task = loaded.workflow.get_task_from_id(UUID(human.spiff_task_id))
+            task.data.update(values)
+            task.run()
+            human.status = HumanTaskStatus.COMPLETED
+            human.completed_at = now
+            human.completed_by = actor.name
+            session.add(InstanceEvent(instance_id=row.id, at=now, kind="task_completed",
+                                      element_id=human.element_id, actor=actor.name, data=values))
+
+        advance(ctx, session, loaded, run_task, actor.name)
+        _commit(uow)
+        return row
+
+
+def cancel_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM, reason: str = "") -> None:
+    """Cancel a running instance: its open tasks are withdrawn and its timers removed.
+
+    :raises NotFound: unknown instance. :raises InvalidInput: the instance is not running.
+    """
+    with ctx.uow() as uow:
+        session = uow.session
+        row = lock_instance(session, instance_id)
+        if row is None:
+            raise NotFound(f"no instance {instance_id}")
+        if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
+            raise InvalidInput(f"instance {instance_id} is {row.status}, not running")
+        loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
+        loaded.workflow.cancel()
+        runtime.save(session, loaded, actor.name)
+        row.status = InstanceStatus.CANCELLED
+        row.ended_at = ctx.clock()
+        session.add(InstanceEvent(instance_id=row.id, at=ctx.clock(), kind="instance_cancelled",
+                                  actor=actor.name, data={"reason": reason} if reason else None))
+        _commit(uow)
+
+
+def _commit(uow) -> None:
+    try:
+        uow.commit()
+    except StaleDataError as err:
+        raise ConcurrentUpdate("the instance was changed by someone else at the same time; try again") from err

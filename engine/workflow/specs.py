@@ -1,0 +1,133 @@
+"""Turn BPMN bytes into a validated process spec, and cache specs per deployed version.
+
+Validation happens before anything is stored; every fault is a BpmnFileError naming file and element.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import ScriptTask, UserTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.service_tasks import handlers  # noqa: F401  (registers the shipped operations)
+from engine.service_tasks.registry import get_handler
+from engine.workflow.bpmn_xml import BPMN_NS, BpmnFileError, normalize_expressions, parse_bpmn_bytes
+from engine.workflow.parser import ServiceTask, SignoffParser
+from engine.workflow.script_engine import ScriptNotAllowed, compile_expression, compile_script
+
+DEFAULT_LANE_ROLES = {"Customer": "customer", "Manager": "manager", "Staff": "staff"}
+ROLES = frozenset(DEFAULT_LANE_ROLES.values())
+
+
+@dataclass
+class ParsedProcess:
+    """A validated process: its id, spec, subprocess specs and lane → role mapping."""
+
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+    lane_roles: dict[str, str]
+    bpmn_hash: str
+
+
+def bpmn_hash(data: bytes, lane_roles: dict[str, str]) -> str:
+    """Identity of a deployment: the file's bytes plus its lane mapping."""
+    mapping = json.dumps(sorted(lane_roles.items())).encode()
+    return hashlib.sha256(data + b"\0" + mapping).hexdigest()
+
+
+def parse_process(data: bytes, filename: str, lane_roles: dict[str, str] | None = None) -> ParsedProcess:
+    """Parse and validate a BPMN file; the first executable process is the one deployed.
+
+    :raises BpmnFileError: naming the file, the element id and the fault.
+    """
+    lane_roles = {**DEFAULT_LANE_ROLES, **(lane_roles or {})}
+    for lane, role in lane_roles.items():
+        if role not in ROLES:
+            raise BpmnFileError(filename, f"lane {lane!r} is mapped to unknown role {role!r}; "
+                                          f"roles are {sorted(ROLES)}")
+    root = parse_bpmn_bytes(data, filename)
+    normalize_expressions(root)
+    executable = [p.get("id") for p in root.iterfind(f"{{{BPMN_NS}}}process") if p.get("isExecutable") == "true"]
+    if not executable:
+        raise BpmnFileError(filename, "no executable process (set isExecutable=\"true\" on a bpmn:process)")
+    parser = SignoffParser()
+    try:
+        parser.add_bpmn_xml(root, filename)
+        spec = parser.get_spec(executable[0])
+        subprocess_specs = parser.get_subprocess_specs(executable[0])
+    except ValidationException as err:
+        raise BpmnFileError(filename, str(err).split("\n")[0], err.id or None) from err
+    except SpiffWorkflowException as err:
+        raise BpmnFileError(filename, str(err)) from err
+    for each in [spec, *subprocess_specs.values()]:
+        _check_task_specs(each, filename, lane_roles)
+    return ParsedProcess(executable[0], spec, subprocess_specs, lane_roles, bpmn_hash(data, lane_roles))
+
+
+def _check_task_specs(spec, filename: str, lane_roles: dict[str, str]) -> None:
+    for task_spec in spec.task_specs.values():
+        element = getattr(task_spec, "bpmn_id", None)
+        if element is None:
+            continue
+        lane = getattr(task_spec, "lane", None)
+        if lane is not None and lane not in lane_roles:
+            raise BpmnFileError(filename, f"lane {lane!r} is not mapped to a role (map it with "
+                                          f"--lanes {lane}=customer|manager|staff)", element)
+        if isinstance(task_spec, ServiceTask):
+            _check_service_task(task_spec, filename)
+        if isinstance(task_spec, ScriptTask):
+            _check_code(compile_script, task_spec.script, filename, element, "script")
+        if isinstance(task_spec, UserTask):
+            _check_form(task_spec.extensions.get("form", []), filename, element)
+        definition = getattr(task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition):
+            _check_code(compile_expression, definition.expression, filename, element, "timer expression")
+        for condition, _ in getattr(task_spec, "cond_task_specs", []):
+            if condition is not None:
+                _check_code(compile_expression, condition.args[0], filename, element, "condition")
+
+
+def _check_service_task(task_spec: ServiceTask, filename: str) -> None:
+    if not task_spec.operation_name:
+        raise BpmnFileError(filename, "service task names no operation (set camunda:topic)", task_spec.bpmn_id)
+    if get_handler(task_spec.operation_name) is None:
+        raise BpmnFileError(filename, f"service task operation {task_spec.operation_name!r} is not registered",
+                            task_spec.bpmn_id)
+    for name, (kind, text) in task_spec.operation_params.items():
+        if kind == "expression":
+            _check_code(compile_expression, text, filename, task_spec.bpmn_id, f"parameter {name!r}")
+
+
+def _check_form(fields: list[dict], filename: str, element: str) -> None:
+    known = {"string", "long", "boolean", "date", "enum"}
+    for form_field in fields:
+        if not form_field["id"]:
+            raise BpmnFileError(filename, "a form field has no id", element)
+        if form_field["type"] not in known:
+            raise BpmnFileError(filename, f"form field {form_field['id']!r} has unsupported type "
+                                          f"{form_field['type']!r}; supported: {sorted(known)}", element)
+        if form_field["type"] == "enum" and not form_field["options"]:
+            raise BpmnFileError(filename, f"enum field {form_field['id']!r} lists no values", element)
+
+
+def _check_code(compile_fn, source: str, filename: str, element: str, what: str) -> None:
+    try:
+        compile_fn(source)
+    except (SyntaxError, ScriptNotAllowed) as err:
+        raise BpmnFileError(filename, f"{what} refused: {err}", element) from err
+
+
+_CACHE: dict[str, ParsedProcess] = {}
+
+
+def cached_process(xml: str, filename: str, lane_roles: dict[str, str]) -> ParsedProcess:
+    """The parsed spec of a stored version; parsed once per process (specs are immutable)."""
+    data = xml.encode()
+    key = bpmn_hash(data, lane_roles)
+    if key not in _CACHE:
+        _CACHE[key] = parse_process(data, filename, lane_roles)
+    return _CACHE[key]
