@@ -59,7 +59,7 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.session.rollback()
+        # close() rolls back anything uncommitted; unlike rollback() it leaves loaded objects readable.
         self.session.close()
 
     def after_commit(self, hook: Callable[[], None]) -> None:
