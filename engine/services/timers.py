@@ -50,6 +50,7 @@ def _fire_instance(ctx: Context, instance_id: int, now: datetime) -> bool:
                                           element_id=task.task_spec.bpmn_id))
                 loaded.workflow.refresh_timers()
                 loaded.workflow.do_engine_steps()
+                runtime.record_progress(session, loaded, None)
 
         if not [t for t, due in runtime.waiting_timers(loaded.workflow) if due <= now]:
             return False

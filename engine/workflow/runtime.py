@@ -85,7 +85,7 @@ def save(session: Session, loaded: LoadedInstance, actor: str | None) -> None:
     """Record what happened since load, prune, sync derived rows and store the state."""
     now = loaded.engine.clock()
     workflow, row = loaded.workflow, loaded.row
-    _record_completed_elements(session, loaded, now, actor)
+    record_progress(session, loaded, actor)
     prune_history(workflow)
     _sync_human_tasks(session, loaded, now)
     _sync_timers(session, loaded)
@@ -109,7 +109,9 @@ def _public_data(data: dict) -> dict:
     return {k: v for k, v in data.items() if not callable(v)}
 
 
-def _record_completed_elements(session: Session, loaded: LoadedInstance, now: datetime, actor) -> None:
+def record_progress(session: Session, loaded: LoadedInstance, actor: str | None) -> None:
+    """Write an element_completed event for each element completed since the last call, in order."""
+    now = loaded.engine.clock()
     changed = [
         t for t in loaded.workflow.tasks.values()
         if t.last_state_change >= loaded.started_ts and t.state == TaskState.COMPLETED
@@ -118,6 +120,7 @@ def _record_completed_elements(session: Session, loaded: LoadedInstance, now: da
     for task in sorted(changed, key=lambda t: t.last_state_change):
         session.add(InstanceEvent(instance_id=loaded.row.id, at=now, kind="element_completed",
                                   element_id=task.task_spec.bpmn_id, actor=actor if _is_user(task) else None))
+    loaded.started_ts = time.time()
 
 
 def _is_user(task) -> bool:

@@ -1,0 +1,206 @@
+"""The `signoff` command line: a contract other tools script against (ids alone on the last line)."""
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
+
+from engine.config import Settings
+from engine.demo import run_demo
+from engine.errors import InvalidInput, SignoffError
+from engine.services.context import Actor, Context, open_context
+from engine.services.deployments import deploy_process
+from engine.services.inbox import get_instance, list_open_tasks
+from engine.services.instances import complete_task, start_instance
+from engine.services.timers import fire_due_timers
+
+CLI_ACTOR = Actor("cli", is_system=True)
+
+
+def _json_object(text: str | None, what: str) -> dict:
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidInput(f"{what} is not valid JSON: {err.msg} at character {err.pos}") from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{what} must be a JSON object, like '{{\"decision\": \"approve\"}}'")
+    return value
+
+
+def _lanes(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    mapping = {}
+    for pair in text.split(","):
+        lane, sep, role = pair.partition("=")
+        if not sep or not lane.strip() or not role.strip():
+            raise InvalidInput(f"--lanes takes LANE=ROLE pairs separated by commas, got {pair!r}")
+        mapping[lane.strip()] = role.strip()
+    return mapping
+
+
+def _aware(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--now {text!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"--now {text!r} needs a time zone, e.g. {text}Z or {text}+01:00")
+    return moment
+
+
+def cmd_deploy(ctx: Context, args) -> None:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InvalidInput(f"cannot read {path}: {err.strerror}") from None
+    deployed = deploy_process(ctx, data, path.name, _lanes(args.lanes))
+    state = "deployed" if deployed.created else "already deployed (same file), unchanged"
+    print(f"{deployed.process_id} version {deployed.version} {state}")
+    print(deployed.version)
+
+
+def cmd_start(ctx: Context, args) -> None:
+    instance_id = start_instance(ctx, args.process_id, _json_object(args.data, "--data"), CLI_ACTOR)
+    view = get_instance(ctx, instance_id)
+    print(f"started {args.process_id} instance {instance_id}: {view['status']}")
+    print(instance_id)
+
+
+def _print_tasks(tasks: list[dict]) -> None:
+    if not tasks:
+        print("no open tasks")
+    for task in tasks:
+        fields = ", ".join(f["id"] + ("*" if f.get("required") else "") + (
+            "=" + "|".join(o["id"] for o in f["options"]) if f["options"] else f":{f['type']}")
+            for f in task["form"])
+        due = f" due {task['due_at']}" if task["due_at"] else ""
+        print(f"{task['id']}\tinstance {task['instance_id']}\t{task['element_id']}\t{task['name']!r}\t"
+              f"lane {task['lane']}{due}\t[{fields}]")
+
+
+def cmd_tasks(ctx: Context, args) -> None:
+    tasks = list_open_tasks(ctx, args.instance)
+    if args.json:
+        print(json.dumps(tasks, indent=2))
+    else:
+        _print_tasks(tasks)
+
+
+def cmd_complete(ctx: Context, args) -> None:
+    row = complete_task(ctx, args.task_id, _json_object(args.data, "--data"), CLI_ACTOR)
+    view = get_instance(ctx, row.id)
+    if view["status"] == "error":
+        raise SignoffError(f"instance {row.id} stopped with an error at {view['error_element']}: {view['error']}")
+    print(f"task {args.task_id} completed; instance {row.id} is {view['status']}")
+    _print_tasks(view["open_tasks"])
+
+
+def cmd_timers_fire(ctx: Context, args) -> None:
+    now = _aware(args.now) if args.now else None
+    advanced = fire_due_timers(ctx, now)
+    print(f"fired due timers of {len(advanced)} instance(s): {' '.join(map(str, advanced)) or '-'}")
+
+
+def cmd_instance(ctx: Context, args) -> None:
+    view = get_instance(ctx, args.instance_id)
+    if args.json:
+        print(json.dumps(view, indent=2, default=str))
+        return
+    print(f"instance {view['id']}: {view['process_id']} v{view['version']} {view['status']}"
+          + (f" ({view['case_status']})" if view["case_status"] else ""))
+    if view["error"]:
+        print(f"error at {view['error_element']}: {view['error']}")
+    print("data: " + json.dumps(view["data"], default=str))
+    print("open tasks:")
+    _print_tasks(view["open_tasks"])
+    for timer in view["timers"]:
+        print(f"timer {timer['element_id']} due {timer['due_at']}")
+    print("history: " + " ".join(e["element_id"] for e in view["history"] if e["kind"] == "element_completed"))
+
+
+def cmd_bench(_ctx: Context | None, args) -> None:
+    from_bench = _load_bench()
+    figures = from_bench(args.quick, args.postgres_url)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+
+
+def _load_bench():
+    # The benchmark module pulls in timing helpers only this command needs.
+    from engine.bench import run_bench  # noqa: PLC0415
+    return run_bench
+
+
+def cmd_demo(ctx: Context, _args) -> None:
+    run_demo(ctx)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="signoff", description="BPMN approval engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("deploy", help="validate and store a BPMN file as a new process version")
+    p.add_argument("file")
+    p.add_argument("--lanes", help="lane to role mapping, e.g. Customer=customer,Accounts=manager")
+    p.set_defaults(func=cmd_deploy)
+    p = sub.add_parser("start", help="start the newest version of a process")
+    p.add_argument("process_id")
+    p.add_argument("--data", help="process variables as a JSON object")
+    p.set_defaults(func=cmd_start)
+    p = sub.add_parser("tasks", help="list open human tasks")
+    p.add_argument("--instance", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tasks)
+    p = sub.add_parser("complete", help="complete a human task with form data")
+    p.add_argument("task_id", type=int)
+    p.add_argument("--data", help="form values as a JSON object")
+    p.set_defaults(func=cmd_complete)
+    p = sub.add_parser("timers", help="timer operations")
+    timers = p.add_subparsers(dest="timers_command", required=True)
+    f = timers.add_parser("fire", help="fire every timer due as of now")
+    f.add_argument("--now", help="ISO 8601 date-time with a zone (default: the clock)")
+    f.set_defaults(func=cmd_timers_fire)
+    p = sub.add_parser("instance", help="show one instance")
+    p.add_argument("instance_id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_instance)
+    p = sub.add_parser("bench", help="throughput and latency against raw SpiffWorkflow")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--json", help="also write the figures to this file")
+    p.set_defaults(func=cmd_bench, needs_db=False)
+    p = sub.add_parser("demo", help="run the shipped job approval end to end and print what happened")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if not getattr(args, "needs_db", True):
+            args.postgres_url = _postgres_url()
+            args.func(None, args)
+            return 0
+        ctx = open_context()
+        args.func(ctx, args)
+    except SignoffError as err:
+        print(f"signoff: error: {err}", file=sys.stderr)
+        return 1
+    except OperationalError as err:
+        print(f"signoff: error: cannot use the database: {err.orig}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _postgres_url() -> str | None:
+    url = Settings.from_env().database_url
+    return url if url.startswith("postgresql") else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Read-only queries returning plain view dicts (for the CLI, pages and JSON)."""
+
+from sqlalchemy import select
+
+from engine.errors import NotFound
+from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
+from engine.services.context import Context
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _task_view(task: HumanTask) -> dict:
+    return {
+        "id": task.id, "instance_id": task.instance_id, "element_id": task.element_id, "name": task.name,
+        "lane": task.lane, "role": task.role, "customer_id": task.customer_id, "created_at": _iso(task.created_at),
+        "due_at": _iso(task.due_at), "form": task.form,
+    }
+
+
+def list_open_tasks(ctx: Context, instance_id: int | None = None) -> list[dict]:
+    """Open human tasks, oldest first, optionally of one instance."""
+    query = select(HumanTask).where(HumanTask.status == HumanTaskStatus.OPEN).order_by(HumanTask.id)
+    if instance_id is not None:
+        query = query.where(HumanTask.instance_id == instance_id)
+    with ctx.uow() as uow:
+        return [_task_view(task) for task in uow.session.scalars(query)]
+
+
+def get_instance(ctx: Context, instance_id: int) -> dict:
+    """Status, variables, open tasks, waiting timers and history of one instance.
+
+    :raises NotFound: unknown instance id.
+    """
+    with ctx.uow() as uow:
+        session = uow.session
+        row = session.get(WorkflowInstance, instance_id)
+        if row is None:
+            raise NotFound(f"no instance {instance_id}")
+        version = session.get(ProcessVersion, row.process_version_id)
+        tasks = session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.status == HumanTaskStatus.OPEN))
+        timers = session.scalars(select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at))
+        events = session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance_id)
+                                 .order_by(InstanceEvent.id))
+        return {
+            "id": row.id, "process_id": row.process_id, "version": version.version, "status": row.status,
+            "case_status": row.case_status, "error": row.error_message, "error_element": row.error_element,
+            "data": row.data, "created_at": _iso(row.created_at), "ended_at": _iso(row.ended_at),
+            "open_tasks": [_task_view(task) for task in tasks],
+            "timers": [{"element_id": t.element_id, "kind": t.kind, "due_at": _iso(t.due_at)} for t in timers],
+            "history": [{"at": _iso(e.at), "kind": e.kind, "element_id": e.element_id, "actor": e.actor,
+                         "data": e.data} for e in events],
+        }

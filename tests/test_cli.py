@@ -1,0 +1,98 @@
+"""The command-line contract: last-line ids, JSON output, clear errors with a non-zero exit."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+CAMUNDA_FILE = str(ROOT / "tests/fixtures/bpmn/camunda_style_review.bpmn")
+
+
+@pytest.fixture
+def signoff(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
+                                env={"SIGNOFF_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, cwd=ROOT,
+                                timeout=120)
+        assert (result.returncode == 0) == ok, result.stderr
+        assert "Traceback" not in result.stderr
+        return result
+
+    return run
+
+
+def last_line(result) -> str:
+    return result.stdout.strip().splitlines()[-1]
+
+
+def open_task(signoff, instance_id: str) -> dict:
+    tasks = json.loads(signoff("tasks", "--instance", instance_id, "--json").stdout)
+    assert len(tasks) == 1
+    return tasks[0]
+
+
+def test_camunda_modeler_file_runs_to_both_end_events(signoff):
+    assert last_line(signoff("deploy", CAMUNDA_FILE)) == "1"
+    accepted = last_line(signoff("start", "expense_review", "--data", '{"customer_id": 4}'))
+    refused = last_line(signoff("start", "expense_review"))
+    task = open_task(signoff, accepted)
+    assert task["element_id"] == "review_expense" and task["lane"] == "Customer"
+    signoff("complete", str(task["id"]), "--data", '{"decision": "rework", "amount_cents": 1200}')
+    fix = open_task(signoff, accepted)
+    assert fix["element_id"] == "fix_expense"
+    signoff("complete", str(fix["id"]), "--data", '{"amount_cents": 1100}')
+    again = open_task(signoff, accepted)
+    assert again["element_id"] == "review_expense"  # looped back
+    signoff("complete", str(again["id"]), "--data", '{"decision": "approve", "amount_cents": 1100}')
+    signoff("complete", str(open_task(signoff, refused)["id"]), "--data",
+            '{"decision": "reject", "amount_cents": 5}')
+    for instance_id, end in ((accepted, "expense_accepted"), (refused, "expense_refused")):
+        view = json.loads(signoff("instance", instance_id, "--json").stdout)
+        assert view["status"] == "completed"
+        assert [e["element_id"] for e in view["history"] if e["kind"] == "element_completed"][-1] == end
+
+
+def test_bare_iso_timer_fires_when_told_the_time(signoff):
+    signoff("deploy", CAMUNDA_FILE)
+    instance_id = last_line(signoff("start", "expense_review"))
+    signoff("timers", "fire", "--now", "2099-01-01T00:00:00Z")
+    assert open_task(signoff, instance_id)["element_id"] == "handle_overdue_expense"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("start", "nope"), "no process 'nope' is deployed"),
+    (("complete", "42"), "no task 42"),
+    (("start", "expense_review", "--data", "{bad"), "--data is not valid JSON"),
+    (("start", "expense_review", "--data", "[1]"), "must be a JSON object"),
+    (("timers", "fire", "--now", "2030-01-01T00:00:00"), "needs a time zone"),
+    (("deploy", "/no/such/file.bpmn"), "cannot read /no/such/file.bpmn"),
+    (("deploy", CAMUNDA_FILE, "--lanes", "Customer"), "--lanes takes LANE=ROLE"),
+    (("instance", "7"), "no instance 7"),
+])
+def test_bad_input_gets_one_clear_message(signoff, args, message):
+    signoff("deploy", CAMUNDA_FILE)
+    result = signoff(*args, ok=False)
+    assert message in result.stderr
+
+
+def test_enum_value_outside_the_list_changes_nothing(signoff):
+    signoff("deploy", CAMUNDA_FILE)
+    instance_id = last_line(signoff("start", "expense_review"))
+    task = open_task(signoff, instance_id)
+    result = signoff("complete", str(task["id"]), "--data", '{"decision": "maybe", "amount_cents": 1}', ok=False)
+    assert "'maybe' is not one of ['approve', 'reject', 'rework']" in result.stderr
+    assert open_task(signoff, instance_id)["id"] == task["id"]
+
+
+def test_deploy_refusal_names_file_and_element(signoff, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    text = (ROOT / "tests/fixtures/bpmn/camunda_style_review.bpmn").read_text()
+    bad.write_text(text.replace('name="Customer"', 'name="Accounting"', 1))
+    result = signoff("deploy", str(bad), ok=False)
+    assert "bad.bpmn" in result.stderr and "'Accounting' is not mapped" in result.stderr
+    assert last_line(signoff("deploy", str(bad), "--lanes", "Accounting=customer")) == "1"
