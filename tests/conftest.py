@@ -31,16 +31,30 @@ class FakeClock:
         return self.now
 
 
-def _postgres_available() -> bool:
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of this test run's own on the configured server, dropped at the end."""
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
-        with sa.create_engine(POSTGRES_URL).connect():
-            return True
-    except sa.exc.OperationalError:
-        return False
+        with admin.connect() as conn:
+            name = f"signoff_test_{os.getpid()}"
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except sa.exc.OperationalError as err:
+        admin.dispose()
+        if IN_CI:
+            pytest.fail(f"CI=true but PostgreSQL is not reachable at {POSTGRES_URL}: {err.orig}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
 
 
-def _reset_postgres() -> None:
-    engine = sa.create_engine(POSTGRES_URL)
+def reset_postgres(url: str) -> None:
+    """Drop every table so the next context migrates a fresh schema."""
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         Base.metadata.drop_all(conn)
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
@@ -56,12 +70,9 @@ def clock() -> FakeClock:
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'signoff.db'}"
-    if not _postgres_available():
-        if IN_CI:
-            pytest.fail(f"CI=true but PostgreSQL is not reachable at {POSTGRES_URL}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-    _reset_postgres()
-    return POSTGRES_URL
+    url = request.getfixturevalue("postgres_url")
+    reset_postgres(url)
+    return url
 
 
 @pytest.fixture
