@@ -10,9 +10,12 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     IntermediateCatchEventParser,
     StartEventParser,
 )
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
+    ExclusiveGateway,
+    InclusiveGateway,
     IntermediateCatchEvent,
     StartEvent,
     UserTask,
@@ -109,6 +112,20 @@ class ServiceTaskParser(_ExtensionParser):
         return operators[0].get("id"), params
 
 
+class DocumentOrderGatewayParser(ConditionalGatewayParser):
+    """Try a gateway's conditions in document order, as Camunda does.
+
+    The library orders outgoing flows by the targets' y position in the diagram, so moving a shape in
+    the modeller could change which of two true conditions wins.
+    """
+
+    def get_position(self, node=None):
+        if node is None or node is self.node:
+            return super().get_position(node)
+        targets = [flow.get("targetRef") for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id)]
+        return {"x": 0.0, "y": float(targets.index(node.get("id")))}
+
+
 class _ClockedTimers:
     def parse_timer_event(self, event):
         return clocked(super().parse_timer_event(event))
@@ -132,6 +149,8 @@ class SignoffParser(BpmnParser):
     OVERRIDE_PARSER_CLASSES = {
         full_tag("userTask"): (UserTaskParser, UserTask),
         full_tag("serviceTask"): (ServiceTaskParser, ServiceTask),
+        full_tag("exclusiveGateway"): (DocumentOrderGatewayParser, ExclusiveGateway),
+        full_tag("inclusiveGateway"): (DocumentOrderGatewayParser, InclusiveGateway),
         full_tag("startEvent"): (ClockedStartEventParser, StartEvent),
         full_tag("intermediateCatchEvent"): (ClockedCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (ClockedBoundaryEventParser, BoundaryEvent),
