@@ -96,3 +96,37 @@ def test_deploy_refusal_names_file_and_element(signoff, tmp_path):
     result = signoff("deploy", str(bad), ok=False)
     assert "bad.bpmn" in result.stderr and "'Accounting' is not mapped" in result.stderr
     assert last_line(signoff("deploy", str(bad), "--lanes", "Accounting=customer")) == "1"
+
+
+JOB = ('{"customer_id": 1, "job_id": 9, "manager_id": 2, "title": "Windows", "approval_period": "P7D", '
+       '"reminder_interval": "P2D", "period_end_action": "auto_approve", "minimum_resume_period": "P1D"}')
+HOURS = ('{"customer_id": 1, "registration_ids": [4, 5], "period_start": "2026-11-01", "period_end": "2026-11-30", '
+         '"manager_id": 2, "title": "November", "approval_period": "P7D", "reminder_interval": "P2D", '
+         '"period_end_action": "escalate", "minimum_resume_period": "P1D"}')
+
+
+def _status(signoff, instance_id: str) -> tuple[str, str]:
+    view = json.loads(signoff("instance", instance_id, "--json").stdout)
+    return view["status"], view["case_status"]
+
+
+def test_shipped_job_approval_query_then_approve_and_expiry_from_the_cli(signoff):
+    signoff("deploy", str(ROOT / "bpmn/job_approval.bpmn"))
+    decided = last_line(signoff("start", "job_approval", "--data", JOB))
+    for data in ('{"decision": "query", "comment": "Inside too?"}', '{"answer": "Yes"}', '{"decision": "approve"}'):
+        signoff("complete", str(open_task(signoff, decided)["id"]), "--data", data)
+    assert _status(signoff, decided) == ("completed", "approved")
+    expired = last_line(signoff("start", "job_approval", "--data", JOB))
+    signoff("timers", "fire", "--now", "2099-01-01T00:00:00Z")
+    assert _status(signoff, expired) == ("completed", "expired_auto_approved")
+
+
+def test_shipped_timesheet_approval_escalates_and_is_rejected_from_the_cli(signoff):
+    signoff("deploy", str(ROOT / "bpmn/timesheet_approval.bpmn"))
+    instance_id = last_line(signoff("start", "timesheet_approval", "--data", HOURS))
+    assert open_task(signoff, instance_id)["element_id"] == "review_hours"
+    signoff("timers", "fire", "--now", "2099-01-01T00:00:00Z")
+    escalation = open_task(signoff, instance_id)
+    assert escalation["element_id"] == "decide_escalation" and escalation["lane"] == "Manager"
+    signoff("complete", str(escalation["id"]), "--data", '{"decision": "reject", "comment": "no answer"}')
+    assert _status(signoff, instance_id) == ("completed", "rejected")
