@@ -78,7 +78,7 @@ def start_instance(ctx: Context, process_id: str, data: dict, actor: Actor = SYS
         session.flush()
         session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_started", actor=actor.name,
                                   data={"version": version.version}))
-        loaded = runtime.new_workflow(session, row, runtime.process_for(version), ctx.clock,
+        loaded = runtime.new_workflow(session, row, runtime.process_for(session, version.id), ctx.clock,
                                       ctx.settings.script_time_limit)
 
         def seed() -> None:

@@ -60,35 +60,48 @@ class LoadedInstance:
     workflow: BpmnWorkflow
     engine: RuntimeScriptEngine
     started_ts: float
+    ready_at_load: set[str]
+    timers_at_load: set[tuple[str, datetime]]
 
 
-def process_for(version: ProcessVersion) -> ParsedProcess:
-    return cached_process(version.xml, version.filename, version.lane_roles)
+def process_for(session: Session, version_id: int) -> ParsedProcess:
+    """The version's parsed spec; only its hash is read unless this process has not parsed it yet."""
+    def load_version() -> tuple[str, str, dict[str, str]]:
+        version = session.get(ProcessVersion, version_id)
+        return version.xml, version.filename, version.lane_roles
+
+    key = session.scalar(select(ProcessVersion.bpmn_hash).where(ProcessVersion.id == version_id))
+    return cached_process(key, load_version)
 
 
 def new_workflow(session: Session, row: WorkflowInstance, process: ParsedProcess, clock,
                  time_limit: float) -> LoadedInstance:
     engine = RuntimeScriptEngine(session, row, clock, time_limit)
     workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=engine)
-    return LoadedInstance(row, process, workflow, engine, time.time())
+    return LoadedInstance(row, process, workflow, engine, time.time(), set(), set())
 
 
 def load(session: Session, row: WorkflowInstance, clock, time_limit: float) -> LoadedInstance:
-    process = process_for(session.get(ProcessVersion, row.process_version_id))
+    process = process_for(session, row.process_version_id)
     engine = RuntimeScriptEngine(session, row, clock, time_limit)
     workflow = load_state(row.state, process.spec, process.subprocess_specs)
     workflow.script_engine = engine
-    return LoadedInstance(row, process, workflow, engine, time.time())
+    return LoadedInstance(row, process, workflow, engine, time.time(), _ready_ids(workflow), _timer_keys(workflow))
 
 
 def save(session: Session, loaded: LoadedInstance, actor: str | None) -> None:
     """Record what happened since load, prune, sync derived rows and store the state."""
     now = loaded.engine.clock()
     workflow, row = loaded.workflow, loaded.row
-    record_progress(session, loaded, actor)
-    prune_history(workflow)
-    _sync_human_tasks(session, loaded, now)
-    _sync_timers(session, loaded)
+    with session.no_autoflush:  # one flush at the end, so inserts of a kind go out together
+        record_progress(session, loaded, actor)
+        prune_history(workflow)
+        ready = _ready_ids(workflow)
+        if ready != loaded.ready_at_load:
+            _sync_human_tasks(session, loaded, now)
+        timer_keys = _timer_keys(workflow)
+        if timer_keys != loaded.timers_at_load:
+            _sync_timers(session, loaded)
     row.state = dump_state(workflow)
     row.serializer_version = SERIALIZER_VERSION
     row.data = _public_data(workflow.data if workflow.is_completed() else _latest_data(workflow))
@@ -128,7 +141,15 @@ def _is_user(task) -> bool:
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list:
-    return [t for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def _ready_ids(workflow: BpmnWorkflow) -> set[str]:
+    return {str(t.id) for t in ready_user_tasks(workflow)}
+
+
+def _timer_keys(workflow: BpmnWorkflow) -> set[tuple[str, datetime]]:
+    return {(str(t.id), due) for t, due in waiting_timers(workflow)}
 
 
 def _sync_human_tasks(session: Session, loaded: LoadedInstance, now: datetime) -> None:
@@ -139,7 +160,7 @@ def _sync_human_tasks(session: Session, loaded: LoadedInstance, now: datetime) -
     }
     ready = {str(t.id): t for t in ready_user_tasks(loaded.workflow)}
     for spiff_id, human in open_rows.items():
-        if spiff_id not in ready:
+        if spiff_id not in ready and human.status == HumanTaskStatus.OPEN:  # not just completed by us
             human.status = HumanTaskStatus.CANCELLED
             human.completed_at = now
             session.add(InstanceEvent(instance_id=row.id, at=now, kind="task_withdrawn",

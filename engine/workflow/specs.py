@@ -5,6 +5,7 @@ Validation happens before anything is stored; every fault is a BpmnFileError nam
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -124,10 +125,10 @@ def _check_code(compile_fn, source: str, filename: str, element: str, what: str)
 _CACHE: dict[str, ParsedProcess] = {}
 
 
-def cached_process(xml: str, filename: str, lane_roles: dict[str, str]) -> ParsedProcess:
-    """The parsed spec of a stored version; parsed once per process (specs are immutable)."""
-    data = xml.encode()
-    key = bpmn_hash(data, lane_roles)
+def cached_process(key: str, load_version: Callable[[], tuple[str, str, dict[str, str]]]) -> ParsedProcess:
+    """The parsed spec of a stored version, by its hash; `load_version()` gives (xml, filename, lane_roles)
+    and is called only the first time (versions are immutable, so the cache never goes stale)."""
     if key not in _CACHE:
-        _CACHE[key] = parse_process(data, filename, lane_roles)
+        xml, filename, lane_roles = load_version()
+        _CACHE[key] = parse_process(xml.encode(), filename, lane_roles)
     return _CACHE[key]
