@@ -2,12 +2,14 @@
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from engine.bench import run_bench
 from engine.config import Settings
 from engine.demo import run_demo
 from engine.errors import InvalidInput, SignoffError
@@ -15,6 +17,7 @@ from engine.services.context import Actor, Context, open_context
 from engine.services.deployments import deploy_process
 from engine.services.inbox import get_instance, list_open_tasks
 from engine.services.instances import complete_task, start_instance
+from engine.services.outbox import get_mail, list_mail
 from engine.services.timers import fire_due_timers
 
 CLI_ACTOR = Actor("cli", is_system=True)
@@ -126,20 +129,38 @@ def cmd_instance(ctx: Context, args) -> None:
 
 
 def cmd_bench(_ctx: Context | None, args) -> None:
-    from_bench = _load_bench()
-    figures = from_bench(args.quick, args.postgres_url)
+    figures = run_bench(args.quick, args.postgres_url)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
-def _load_bench():
-    # The benchmark module pulls in timing helpers only this command needs.
-    from engine.bench import run_bench  # noqa: PLC0415
-    return run_bench
-
-
 def cmd_demo(ctx: Context, _args) -> None:
     run_demo(ctx)
+
+
+def cmd_mail_list(ctx: Context, args) -> None:
+    mails = list_mail(ctx)
+    if args.json:
+        print(json.dumps(mails, indent=2))
+        return
+    if not mails:
+        print("no mail")
+    for mail in mails:
+        print(f"{mail['id']}\t{mail['status']}\t{mail['to'] or '-'}\t{mail['subject'] or mail['template']}")
+
+
+def cmd_mail_show(ctx: Context, args) -> None:
+    mail = get_mail(ctx, args.mail_id)
+    print(f"To: {mail['to']}\nSubject: {mail['subject']}\nMessage-ID: {mail['message_id']}\n"
+          f"Status: {mail['status']} (attempts {mail['attempts']}){' - ' + mail['error'] if mail['error'] else ''}\n")
+    print(mail["text"] or "(not rendered yet: the background worker renders it when it delivers)")
+
+
+def cmd_worker(_ctx: Context | None, args) -> None:
+    """Replace this process with a Celery worker that runs beat too (small installs)."""
+    command = [sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "--beat",
+               "--loglevel", args.loglevel, "--concurrency", str(args.concurrency)]
+    os.execv(sys.executable, command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", help="also write the figures to this file")
     p.set_defaults(func=cmd_bench, needs_db=False)
+    p = sub.add_parser("mail", help="the dev mailbox: mail the outbox holds")
+    mail = p.add_subparsers(dest="mail_command", required=True)
+    m = mail.add_parser("list", help="newest mail first")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_mail_list)
+    m = mail.add_parser("show", help="one mail with its text body")
+    m.add_argument("mail_id", type=int)
+    m.set_defaults(func=cmd_mail_show)
+    p = sub.add_parser("worker", help="start a Celery worker with beat embedded (needs SIGNOFF_BROKER_URL)")
+    p.add_argument("--concurrency", type=int, default=2)
+    p.add_argument("--loglevel", default="INFO")
+    p.set_defaults(func=cmd_worker, needs_db=False)
     p = sub.add_parser("demo", help="run the shipped job approval end to end and print what happened")
     p.set_defaults(func=cmd_demo)
     return parser

@@ -1,14 +1,15 @@
 """SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 
 from engine.models.base import Base
+from engine.models.email_template import EmailTemplate
 from engine.models.human_task import HumanTask, HumanTaskStatus
 from engine.models.instance_event import InstanceEvent
-from engine.models.outbox import OutboxMessage
+from engine.models.outbox import OutboxMessage, OutboxStatus
 from engine.models.process_version import ProcessVersion
 from engine.models.timer import Timer
 from engine.models.workflow_instance import InstanceStatus, WorkflowInstance
 
 __all__ = [
-    "Base", "HumanTask", "HumanTaskStatus", "InstanceEvent", "InstanceStatus", "OutboxMessage",
-    "ProcessVersion", "Timer", "WorkflowInstance",
+    "Base", "EmailTemplate", "HumanTask", "HumanTaskStatus", "InstanceEvent", "InstanceStatus",
+    "OutboxMessage", "OutboxStatus", "ProcessVersion", "Timer", "WorkflowInstance",
 ]

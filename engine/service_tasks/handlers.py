@@ -1,7 +1,10 @@
 """The operations the shipped processes use: case status and notifications through the outbox."""
 
-from engine.models import OutboxMessage
+from sqlalchemy import func, select
+
+from engine.models import HumanTask, HumanTaskStatus, OutboxMessage, OutboxStatus
 from engine.service_tasks.registry import ServiceContext, service_task
+from engine.workflow.script_functions import parse_duration
 
 CASE_STATUSES = {
     "awaiting_customer", "reminded", "queried", "approved", "rejected", "expired_auto_approved", "escalated",
@@ -21,11 +24,22 @@ def set_case_status(ctx: ServiceContext, *, status: str) -> None:
     ctx.instance.case_status = status
 
 
+def _deadline(ctx: ServiceContext) -> str | None:
+    """When the customer's approval period ends: the open review's deadline, else now + the period."""
+    due = ctx.session.scalar(select(func.min(HumanTask.due_at)).where(
+        HumanTask.instance_id == ctx.instance.id, HumanTask.status == HumanTaskStatus.OPEN))
+    if due is None and isinstance(ctx.data.get("remaining_period_iso"), str):
+        due = ctx.now + parse_duration(ctx.data["remaining_period_iso"])
+    return due.isoformat() if due is not None else None
+
+
 def _queue(ctx: ServiceContext, audience: str, template: str, **extra) -> None:
     context = {key: ctx.data[key] for key in _CONTEXT_KEYS if key in ctx.data}
-    context.update(extra, instance_id=ctx.instance.id, process_id=ctx.instance.process_id)
+    context.update(extra, instance_id=ctx.instance.id, process_id=ctx.instance.process_id, deadline=_deadline(ctx))
+    recipient = ctx.data.get(f"{audience}_email")
     ctx.session.add(OutboxMessage(instance_id=ctx.instance.id, template=template, audience=audience,
-                                  context=context, created_at=ctx.now))
+                                  recipient=recipient if isinstance(recipient, str) else None, context=context,
+                                  created_at=ctx.now, status=OutboxStatus.PENDING, next_attempt_at=ctx.now))
 
 
 @service_task("notify.manager")

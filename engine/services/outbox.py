@@ -1,0 +1,151 @@
+"""Delivering outbox rows after commit: claim, render, send, mark sent; retry with backoff.
+
+Order of operations per row: (1) a short transaction claims it with a conditional UPDATE (pending,
+due, not claimed by a live worker) and renders it; (2) the transport sends it, outside any
+transaction; (3) a second transaction marks it sent, or schedules the retry. A worker that dies
+between (2) and (3) leaves a claim that expires; the resend carries the same Message-ID, the
+idempotency key a receiving server uses to drop the duplicate.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.mail.templates import RenderedMail, TemplateError, render_mail
+from engine.mail.transport import Transport
+from engine.models import EmailTemplate, OutboxMessage, OutboxStatus
+from engine.services.context import Context
+
+CLAIM_SECONDS = 120
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Delivery:
+    message_id: int
+    status: str
+    error: str | None = None
+
+
+def deliver_due_messages(ctx: Context, transport: Transport, limit: int = 100) -> list[Delivery]:
+    """Deliver every pending row that is due, oldest first; safe to run in several workers at once."""
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        ids = uow.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING,
+                                           OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id).limit(limit)).all()
+    results = [deliver_message(ctx, message_id, transport) for message_id in ids]
+    return [result for result in results if result is not None]
+
+
+def deliver_message(ctx: Context, message_id: int, transport: Transport) -> Delivery | None:
+    """Deliver one row unless it is sent already or claimed by another worker (then None)."""
+    claimed = _claim_and_render(ctx, message_id, transport.name)
+    if claimed is None:
+        return None
+    if isinstance(claimed, str):
+        return _record_failure(ctx, message_id, claimed, permanent=True)
+    try:
+        transport.send(claimed)
+    except (OSError, ValueError) as err:  # smtplib errors are OSErrors
+        return _record_failure(ctx, message_id, f"{type(err).__name__}: {err}", permanent=False)
+    with ctx.uow() as uow:
+        uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+            status=OutboxStatus.SENT, sent_at=ctx.clock(), claimed_until=None, last_error=None))
+        uow.commit()
+    return Delivery(message_id, OutboxStatus.SENT)
+
+
+def _claim_and_render(ctx: Context, message_id: int, transport_name: str) -> EmailMessage | str | None:
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        session = uow.session
+        claimed = session.execute(
+            update(OutboxMessage).where(
+                OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=OutboxMessage.attempts + 1,
+                    transport=transport_name))
+        if claimed.rowcount != 1:
+            return None
+        row = session.get(OutboxMessage, message_id)
+        if not row.recipient:
+            uow.commit()
+            return f"no e-mail address for the {row.audience} (set {row.audience}_email on the case)"
+        try:
+            mail = render_mail(row.template, _render_context(ctx, row), _overrides(session))
+        except TemplateError as err:
+            uow.commit()
+            return str(err)
+        row.subject, row.text_body, row.html_body = mail.subject, mail.text, mail.html
+        message = _email(ctx, row, mail)
+        uow.commit()
+        return message
+
+
+def _render_context(ctx: Context, row: OutboxMessage) -> dict:
+    defaults = {"portal_url": ctx.settings.portal_url, "company_name": ctx.settings.company_name,
+                "deadline": None, "customer_name": "", "contact_name": "", "manager_name": ""}
+    return {**defaults, **row.context}
+
+
+def _overrides(session: Session) -> dict[str, str]:
+    return {t.name: t.source for t in session.scalars(select(EmailTemplate))}
+
+
+def _email(ctx: Context, row: OutboxMessage, mail: RenderedMail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = ctx.settings.mail_from
+    message["To"] = row.recipient
+    message["Subject"] = mail.subject
+    message["Message-ID"] = row.message_id
+    message["Date"] = formatdate(ctx.clock().timestamp(), usegmt=True)
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    return message
+
+
+def _record_failure(ctx: Context, message_id: int, error: str, permanent: bool) -> Delivery:
+    with ctx.uow() as uow:
+        row = uow.session.get(OutboxMessage, message_id)
+        row.last_error = error
+        row.claimed_until = None
+        if permanent or row.attempts >= MAX_ATTEMPTS:
+            row.status = OutboxStatus.FAILED
+        else:
+            row.next_attempt_at = ctx.clock() + timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (row.attempts - 1))
+        uow.commit()
+        return Delivery(message_id, row.status, error)
+
+
+def list_mail(ctx: Context, limit: int = 50) -> list[dict]:
+    """The newest outbox rows, for the dev mailbox (`signoff mail list`)."""
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit))
+        return [_mail_view(row, full=False) for row in rows]
+
+
+def get_mail(ctx: Context, message_id: int) -> dict:
+    """One outbox row with its rendered bodies. :raises NotFound: unknown id."""
+    with ctx.uow() as uow:
+        row = uow.session.get(OutboxMessage, message_id)
+        if row is None:
+            raise NotFound(f"no mail {message_id}")
+        return _mail_view(row, full=True)
+
+
+def _mail_view(row: OutboxMessage, full: bool) -> dict:
+    view = {"id": row.id, "to": row.recipient, "template": row.template, "subject": row.subject,
+            "status": row.status, "attempts": row.attempts, "error": row.last_error,
+            "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "message_id": row.message_id, "instance_id": row.instance_id}
+    if full:
+        view.update(text=row.text_body, html=row.html_body)
+    return view
