@@ -39,7 +39,7 @@ def _queue(ctx: ServiceContext, audience: str, template: str, **extra) -> None:
     recipient = ctx.data.get(f"{audience}_email")
     ctx.session.add(OutboxMessage(instance_id=ctx.instance.id, template=template, audience=audience,
                                   recipient=recipient if isinstance(recipient, str) else None, context=context,
-                                  created_at=ctx.now, status=OutboxStatus.PENDING, next_attempt_at=ctx.now))
+                                  created_at=ctx.now, status=OutboxStatus.PENDING))
 
 
 @service_task("notify.manager")

@@ -38,8 +38,10 @@ def deliver_due_messages(ctx: Context, transport: Transport, limit: int = 100) -
     now = ctx.clock()
     with ctx.uow() as uow:
         ids = uow.session.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING,
-                                           OutboxMessage.next_attempt_at <= now)
+            select(OutboxMessage.id).where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                # a new row has no next_attempt_at: due at once, whatever clock the decision ran on
+                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
             .order_by(OutboxMessage.id).limit(limit)).all()
     results = [deliver_message(ctx, message_id, transport) for message_id in ids]
     return [result for result in results if result is not None]
