@@ -84,12 +84,13 @@ def start_worker(worker_env, tmp_path):
     """Start `celery worker --beat` processes; every one still running is killed at the end."""
     started: list[subprocess.Popen] = []
 
-    def start(name: str = "w1") -> subprocess.Popen:
+    def start(name: str = "w1", command: list[str] | None = None) -> subprocess.Popen:
         log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "--beat", "--pool", "solo",
-             "--loglevel", "INFO", "-n", f"{name}@%h", "-s", str(tmp_path / f"{name}-beat")],
-            cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        command = command or [sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "--beat",
+                              "--pool", "solo", "--loglevel", "INFO", "-n", f"{name}@%h",
+                              "-s", str(tmp_path / f"{name}-beat")]
+        process = subprocess.Popen(command, cwd=tmp_path, env={**worker_env, "PYTHONPATH": str(ROOT)},
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         started.append(process)
         return process
 

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sys
 import time
 from collections import Counter
 
@@ -99,3 +100,17 @@ def test_overdue_timers_fire_once_in_model_order_after_an_outage(real_ctx, start
         assert mails[instance_id] == ["approval_request_to_customer", "reminder_to_customer",
                                       "expired_auto_approved_to_manager"]
     assert "reminder_to_customer" not in mails[decided]
+
+
+def test_two_workers_each_running_beat_fire_every_timer_once(real_ctx, start_worker):
+    _deploy(real_ctx)
+    ids = [_start(real_ctx, approval_period="PT2S", reminder_interval="P1D") for _ in range(30)]
+    # one started the way the README tells small installs to, one the production way: both run beat
+    start_worker("small", [sys.executable, "-m", "engine.cli", "worker", "--concurrency", "1"])
+    start_worker("big")
+    wait_for(lambda: _completed(real_ctx, ids) == len(ids), what="both workers to fire the timers")
+    time.sleep(2)
+    counts = _period_fired_counts(real_ctx, ids)
+    assert all(counts[i] == 1 for i in ids), counts
+    mails = _subjects_by_instance(real_ctx, ids)
+    assert all(mails[i].count("expired_auto_approved_to_manager") == 1 for i in ids)
