@@ -16,7 +16,7 @@ from engine.errors import InvalidInput, SignoffError
 from engine.services.context import Actor, Context, open_context
 from engine.services.deployments import deploy_process
 from engine.services.inbox import get_instance, list_open_tasks
-from engine.services.instances import complete_task, start_instance
+from engine.services.instances import cancel_instance, complete_task, start_instance
 from engine.services.outbox import get_mail, list_mail
 from engine.services.timers import fire_due_timers
 
@@ -105,6 +105,11 @@ def cmd_complete(ctx: Context, args) -> None:
     _print_tasks(view["open_tasks"])
 
 
+def cmd_cancel(ctx: Context, args) -> None:
+    cancel_instance(ctx, args.instance_id, CLI_ACTOR, args.reason or "")
+    print(f"instance {args.instance_id} cancelled")
+
+
 def cmd_timers_fire(ctx: Context, args) -> None:
     now = _aware(args.now) if args.now else None
     advanced = fire_due_timers(ctx, now)
@@ -182,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task_id", type=int)
     p.add_argument("--data", help="form values as a JSON object")
     p.set_defaults(func=cmd_complete)
+    p = sub.add_parser("cancel", help="cancel a running instance: its tasks and timers are withdrawn")
+    p.add_argument("instance_id", type=int)
+    p.add_argument("--reason")
+    p.set_defaults(func=cmd_cancel)
     p = sub.add_parser("timers", help="timer operations")
     timers = p.add_subparsers(dest="timers_command", required=True)
     f = timers.add_parser("fire", help="fire every timer due as of now")

@@ -73,6 +73,8 @@ def test_bare_iso_timer_fires_when_told_the_time(signoff):
     (("deploy", "/no/such/file.bpmn"), "cannot read /no/such/file.bpmn"),
     (("deploy", CAMUNDA_FILE, "--lanes", "Customer"), "--lanes takes LANE=ROLE"),
     (("instance", "7"), "no instance 7"),
+    (("cancel", "7"), "no instance 7"),
+    (("mail", "show", "3"), "no mail 3"),
 ])
 def test_bad_input_gets_one_clear_message(signoff, args, message):
     signoff("deploy", CAMUNDA_FILE)
