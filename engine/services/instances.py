@@ -76,10 +76,9 @@ def start_instance(ctx: Context, process_id: str, data: dict, actor: Actor = SYS
                                serializer_version="", data={}, created_at=now, updated_at=now)
         session.add(row)
         session.flush()
-        session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_started", actor=actor.name,
-                                  data={"version": version.version}))
         loaded = runtime.new_workflow(session, row, runtime.process_for(session, version.id), ctx.clock,
                                       ctx.settings.script_time_limit)
+        loaded.add_event("instance_started", now, actor=actor.name, data={"version": version.version})
 
         def seed() -> None:
             for task in [loaded.workflow.task_tree, *loaded.workflow.task_tree.children]:
@@ -125,8 +124,7 @@ def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM)
             human.status = HumanTaskStatus.COMPLETED
             human.completed_at = now
             human.completed_by = actor.name
-            session.add(InstanceEvent(instance_id=row.id, at=now, kind="task_completed",
-                                      element_id=human.element_id, actor=actor.name, data=values))
+            loaded.add_event("task_completed", now, human.element_id, actor.name, values)
 
         advance(ctx, session, loaded, run_task, actor.name)
         _commit(uow)
@@ -147,11 +145,11 @@ def cancel_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM, reaso
             raise InvalidInput(f"instance {instance_id} is {row.status}, not running")
         loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
         loaded.workflow.cancel()
-        runtime.save(session, loaded, actor.name)
         row.status = InstanceStatus.CANCELLED
         row.ended_at = ctx.clock()
-        session.add(InstanceEvent(instance_id=row.id, at=ctx.clock(), kind="instance_cancelled",
-                                  actor=actor.name, data={"reason": reason} if reason else None))
+        loaded.add_event("instance_cancelled", ctx.clock(), actor=actor.name,
+                         data={"reason": reason} if reason else None)
+        runtime.save(session, loaded, actor.name)
         _commit(uow)
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from engine.models import InstanceEvent, InstanceStatus, Timer
+from engine.models import InstanceStatus, Timer
 from engine.services.context import Context
 from engine.services.instances import advance, lock_instance
 from engine.workflow import runtime
@@ -46,11 +46,10 @@ def _fire_instance(ctx: Context, instance_id: int, now: datetime) -> bool:
                 task, due = pending[0]
                 fired.add(str(task.id))
                 loaded.engine.clock = lambda due=due: due
-                session.add(InstanceEvent(instance_id=row.id, at=due, kind="timer_fired",
-                                          element_id=task.task_spec.bpmn_id))
+                loaded.add_event("timer_fired", due, task.task_spec.bpmn_id)
                 loaded.workflow.refresh_timers()
                 loaded.workflow.do_engine_steps()
-                runtime.record_progress(session, loaded, None)
+                runtime.record_progress(loaded, None)
 
         if not [t for t, due in runtime.waiting_timers(loaded.workflow) if due <= now]:
             return False

@@ -7,14 +7,14 @@ with service tasks writing to the same session; (4) prune finished history from 
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import SignoffError
@@ -62,6 +62,13 @@ class LoadedInstance:
     started_ts: float
     ready_at_load: set[str]
     timers_at_load: set[tuple[str, datetime]]
+    events: list[dict] = field(default_factory=list)
+
+    def add_event(self, kind: str, at: datetime, element_id: str | None = None, actor: str | None = None,
+                  data: dict | None = None) -> None:
+        """Queue an instance_event row; `save` writes the queue in one statement (lost on rollback)."""
+        self.events.append({"instance_id": self.row.id, "at": at, "kind": kind, "element_id": element_id,
+                            "actor": actor, "data": data})
 
 
 def process_for(session: Session, version_id: int) -> ParsedProcess:
@@ -90,18 +97,11 @@ def load(session: Session, row: WorkflowInstance, clock, time_limit: float) -> L
 
 
 def save(session: Session, loaded: LoadedInstance, actor: str | None) -> None:
-    """Record what happened since load, prune, sync derived rows and store the state."""
+    """Record what happened since load, prune, store the state and bring the derived rows up to date."""
     now = loaded.engine.clock()
     workflow, row = loaded.workflow, loaded.row
-    with session.no_autoflush:  # one flush at the end, so inserts of a kind go out together
-        record_progress(session, loaded, actor)
-        prune_history(workflow)
-        ready = _ready_ids(workflow)
-        if ready != loaded.ready_at_load:
-            _sync_human_tasks(session, loaded, now)
-        timer_keys = _timer_keys(workflow)
-        if timer_keys != loaded.timers_at_load:
-            _sync_timers(session, loaded)
+    record_progress(loaded, actor)
+    prune_history(workflow)
     row.state = dump_state(workflow)
     row.serializer_version = SERIALIZER_VERSION
     row.data = _public_data(workflow.data if workflow.is_completed() else _latest_data(workflow))
@@ -109,8 +109,13 @@ def save(session: Session, loaded: LoadedInstance, actor: str | None) -> None:
     if workflow.is_completed() and row.status == InstanceStatus.RUNNING:
         row.status = InstanceStatus.COMPLETED
         row.ended_at = now
-        session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_completed", actor=actor))
-    session.flush()
+        loaded.add_event("instance_completed", now, actor=actor)
+    session.flush()  # the row (version-checked) and the act's own changes, before the set-based writes
+    _sync_human_tasks(session, loaded, now)
+    _sync_timers(session, loaded)
+    if loaded.events:
+        session.execute(insert(InstanceEvent), loaded.events)
+        loaded.events.clear()
 
 
 def _latest_data(workflow: BpmnWorkflow) -> dict:
@@ -122,7 +127,7 @@ def _public_data(data: dict) -> dict:
     return {k: v for k, v in data.items() if not callable(v)}
 
 
-def record_progress(session: Session, loaded: LoadedInstance, actor: str | None) -> None:
+def record_progress(loaded: LoadedInstance, actor: str | None) -> None:
     """Write an element_completed event for each element completed since the last call, in order."""
     now = loaded.engine.clock()
     changed = [
@@ -131,8 +136,7 @@ def record_progress(session: Session, loaded: LoadedInstance, actor: str | None)
         and t.task_spec.bpmn_id is not None
     ]
     for task in sorted(changed, key=lambda t: t.last_state_change):
-        session.add(InstanceEvent(instance_id=loaded.row.id, at=now, kind="element_completed",
-                                  element_id=task.task_spec.bpmn_id, actor=actor if _is_user(task) else None))
+        loaded.add_event("element_completed", now, task.task_spec.bpmn_id, actor if _is_user(task) else None)
     loaded.started_ts = time.time()
 
 
@@ -153,29 +157,35 @@ def _timer_keys(workflow: BpmnWorkflow) -> set[tuple[str, datetime]]:
 
 
 def _sync_human_tasks(session: Session, loaded: LoadedInstance, now: datetime) -> None:
-    row = loaded.row
-    open_rows = {
-        h.spiff_task_id: h for h in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == row.id, HumanTask.status == HumanTaskStatus.OPEN))
-    }
+    """Withdraw rows of tasks no longer ready and add rows for new ones; the rows matched the ready set
+    at load, so the difference is all that needs writing (no SELECT)."""
     ready = {str(t.id): t for t in ready_user_tasks(loaded.workflow)}
-    for spiff_id, human in open_rows.items():
-        if spiff_id not in ready and human.status == HumanTaskStatus.OPEN:  # not just completed by us
-            human.status = HumanTaskStatus.CANCELLED
-            human.completed_at = now
-            session.add(InstanceEvent(instance_id=row.id, at=now, kind="task_withdrawn",
-                                      element_id=human.element_id))
-    for spiff_id, task in ready.items():
-        if spiff_id in open_rows:
-            continue
-        spec = task.task_spec
-        session.add(HumanTask(
-            instance_id=row.id, spiff_task_id=spiff_id, element_id=spec.bpmn_id,
-            name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
-            role=loaded.process.lane_roles.get(spec.lane, "staff") if spec.lane else "staff",
-            customer_id=row.customer_id, form=spec.extensions.get("form", []),
-            status=HumanTaskStatus.OPEN, created_at=now, due_at=_interrupting_due(task)))
-        session.add(InstanceEvent(instance_id=row.id, at=now, kind="task_ready", element_id=spec.bpmn_id))
+    gone = loaded.ready_at_load - ready.keys()
+    if gone:
+        withdrawn = session.execute(
+            update(HumanTask).where(HumanTask.spiff_task_id.in_(gone), HumanTask.status == HumanTaskStatus.OPEN)
+            .values(status=HumanTaskStatus.CANCELLED, completed_at=now).returning(HumanTask.element_id)
+            .execution_options(synchronize_session=False)).scalars().all()
+        for element_id in withdrawn:
+            loaded.add_event("task_withdrawn", now, element_id)
+    new = [task for spiff_id, task in ready.items() if spiff_id not in loaded.ready_at_load]
+    if new:
+        session.execute(insert(HumanTask), [_human_task_row(loaded, task, now) for task in new])
+        for task in new:
+            loaded.add_event("task_ready", now, task.task_spec.bpmn_id)
+    loaded.ready_at_load = set(ready)
+
+
+def _human_task_row(loaded: LoadedInstance, task, now: datetime) -> dict:
+    spec = task.task_spec
+    return {
+        "instance_id": loaded.row.id, "spiff_task_id": str(task.id), "element_id": spec.bpmn_id,
+        "name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane,
+        "role": loaded.process.lane_roles.get(spec.lane, "staff") if spec.lane else "staff",
+        "customer_id": loaded.row.customer_id, "form": spec.extensions.get("form", []),
+        "status": HumanTaskStatus.OPEN, "created_at": now, "due_at": _interrupting_due(task),
+        "completed_at": None, "completed_by": None,
+    }
 
 
 def _interrupting_due(task) -> datetime | None:
@@ -206,17 +216,17 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[tuple[object, datetime]]:
 
 
 def _sync_timers(session: Session, loaded: LoadedInstance) -> None:
+    """Replace the timer rows whose (task, due time) changed since load (no SELECT)."""
     row = loaded.row
-    wanted = {
-        (str(task.id), due): task for task, due in waiting_timers(loaded.workflow)
-    }
-    existing = {(t.spiff_task_id, t.due_at): t for t in session.scalars(
-        select(Timer).where(Timer.instance_id == row.id))}
-    stale = [t.id for key, t in existing.items() if key not in wanted]
-    if stale:
-        session.execute(delete(Timer).where(Timer.id.in_(stale)))
-    for (spiff_id, due), task in wanted.items():
-        if (spiff_id, due) not in existing:
-            kind = type(task.task_spec.event_definition).__name__
-            session.add(Timer(instance_id=row.id, spiff_task_id=spiff_id, element_id=task.task_spec.bpmn_id,
-                              kind=kind, due_at=due))
+    waiting = {(str(task.id), due): task for task, due in waiting_timers(loaded.workflow)}
+    gone_ids = {spiff_id for spiff_id, _ in loaded.timers_at_load - waiting.keys()}
+    if gone_ids:
+        session.execute(delete(Timer).where(Timer.instance_id == row.id, Timer.spiff_task_id.in_(gone_ids))
+                        .execution_options(synchronize_session=False))
+    new = [(key, task) for key, task in waiting.items() if key not in loaded.timers_at_load]
+    if new:
+        session.execute(insert(Timer), [
+            {"instance_id": row.id, "spiff_task_id": spiff_id, "element_id": task.task_spec.bpmn_id,
+             "kind": type(task.task_spec.event_definition).__name__, "due_at": due}
+            for (spiff_id, due), task in new])
+    loaded.timers_at_load = set(waiting)
