@@ -4,7 +4,9 @@ Reads Camunda `formData` on user tasks, Camunda external-task topics or SpiffWor
 `serviceTaskOperator` on service tasks, and makes every timer read the runtime's clock.
 """
 
-from SpiffWorkflow.bpmn.parser.BpmnParser import DEFAULT_NSMAP, BpmnParser, full_tag
+from functools import cache
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import DEFAULT_NSMAP, BpmnParser, BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     BoundaryEventParser,
     IntermediateCatchEventParser,
@@ -157,4 +159,10 @@ class SignoffParser(BpmnParser):
     }
 
     def __init__(self):
-        super().__init__(namespaces=NSMAP)
+        super().__init__(namespaces=NSMAP, validator=_schema_validator())
+
+
+@cache
+def _schema_validator() -> BpmnValidator:
+    """The BPMN 2.0 XML schema check (the library's bundled XSD), loaded once per process."""
+    return BpmnValidator()

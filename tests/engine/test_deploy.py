@@ -141,6 +141,7 @@ REFUSED_FILES = {
     "not_xml": (b"this is not XML at all", "XML"),
     "xxe": (XXE, "DOCTYPE"),
     "not_utf8": (CAMUNDA.replace("Expense review", "D\u00e9penses").encode("latin-1"), None),
+    "schema_violation": (camunda_with('sourceRef="StartEvent_1"', ""), "'sourceRef' is required"),
 }
 
 
