@@ -2,9 +2,9 @@
 
 from sqlalchemy import func, select
 
+from engine.isotime import parse_duration
 from engine.models import HumanTask, HumanTaskStatus, OutboxMessage, OutboxStatus
 from engine.service_tasks.registry import ServiceContext, service_task
-from engine.workflow.script_functions import parse_duration
 
 CASE_STATUSES = {
     "awaiting_customer", "reminded", "queried", "approved", "rejected", "expired_auto_approved", "escalated",
