@@ -72,19 +72,16 @@ def start_instance(ctx: Context, process_id: str, data: dict, actor: Actor = SYS
         now = ctx.clock()
         customer_id = data.get("customer_id")
         row = WorkflowInstance(process_version_id=version.id, process_id=process_id, status=InstanceStatus.RUNNING,
-                               customer_id=customer_id if isinstance(customer_id, int) else None, state="",
-                               serializer_version="", data={}, created_at=now, updated_at=now)
+                               customer_id=customer_id if isinstance(customer_id, int) else None,
+                               data=data, created_at=now, updated_at=now)
+        # the row starts with the seeded, not yet run, state: the last good state if the first steps fail
+        loaded = runtime.new_workflow(session, row, runtime.process_for(session, version.id), ctx.clock,
+                                      ctx.settings.script_time_limit, data)
         session.add(row)
         session.flush()
-        loaded = runtime.new_workflow(session, row, runtime.process_for(session, version.id), ctx.clock,
-                                      ctx.settings.script_time_limit)
-        loaded.add_event("instance_started", now, actor=actor.name, data={"version": version.version})
-
-        def seed() -> None:
-            for task in [loaded.workflow.task_tree, *loaded.workflow.task_tree.children]:
-                task.data.update(data)
-
-        advance(ctx, session, loaded, seed, actor.name)
+        session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_started", actor=actor.name,
+                                  data={"version": version.version}))
+        advance(ctx, session, loaded, lambda: None, actor.name)
         uow.commit()
         return row.id
 

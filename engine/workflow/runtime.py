@@ -82,9 +82,14 @@ def process_for(session: Session, version_id: int) -> ParsedProcess:
 
 
 def new_workflow(session: Session, row: WorkflowInstance, process: ParsedProcess, clock,
-                 time_limit: float) -> LoadedInstance:
+                 time_limit: float, data: dict) -> LoadedInstance:
+    """A new workflow seeded with the start variables; the row gets its initial (not yet run) state."""
     engine = RuntimeScriptEngine(session, row, clock, time_limit)
     workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=engine)
+    for task in [workflow.task_tree, *workflow.task_tree.children]:
+        task.data.update(data)
+    row.state = dump_state(workflow)
+    row.serializer_version = SERIALIZER_VERSION
     return LoadedInstance(row, process, workflow, engine, time.time(), set(), set())
 
 

@@ -7,7 +7,7 @@ import pytest
 from engine.config import Settings
 from engine.services.context import open_context
 from engine.services.deployments import deploy_process
-from engine.services.instances import complete_task, start_instance
+from engine.services.instances import cancel_instance, complete_task, start_instance
 from tests.engine.helpers import completed_elements, events, instance, only_open_task, open_tasks
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -121,3 +121,10 @@ def test_a_forever_loop_at_start_is_stopped_too(database_url, clock):
 def test_common_script_faults_are_reported_with_their_kind(ctx, code, words):
     iid = run(ctx, "faulty", script("fault", code))
     assert_in_error(ctx, iid, "fault", *words)
+
+
+def test_an_instance_that_failed_at_start_can_be_cancelled(ctx):
+    iid = run(ctx, "cancel_after_error", script("boom", "x = 1 / 0"))
+    assert instance(ctx, iid).status == "error"
+    cancel_instance(ctx, iid, reason="broken model")
+    assert instance(ctx, iid).status == "cancelled"
