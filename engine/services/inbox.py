@@ -1,10 +1,14 @@
 """Read-only queries returning plain view dicts (for the CLI, pages and JSON)."""
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
 
-from engine.errors import NotFound
+from sqlalchemy import distinct, select
+
+from engine.errors import NotAllowed, NotFound
 from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
-from engine.services.context import Context
+from engine.services.context import Actor, Context
+
+DUE_SOON = timedelta(days=2)
 
 
 def _iso(value) -> str | None:
@@ -26,6 +30,58 @@ def list_open_tasks(ctx: Context, instance_id: int | None = None) -> list[dict]:
         query = query.where(HumanTask.instance_id == instance_id)
     with ctx.uow() as uow:
         return [_task_view(task) for task in uow.session.scalars(query)]
+
+
+def _urgency(due_at: datetime | None, now: datetime) -> str:
+    if due_at is None:
+        return ""
+    if due_at < now:
+        return "overdue"
+    return "soon" if due_at - now <= DUE_SOON else ""
+
+
+def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "") -> list[dict]:
+    """The open tasks `actor` may complete, soonest deadline first, with process id and urgency.
+
+    `due` is "" (all), "soon" (overdue or due within two days) or "overdue"; any other value lists all.
+    """
+    now = ctx.clock()
+    query = (select(HumanTask, WorkflowInstance.process_id).join(WorkflowInstance)
+             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)))
+             .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
+    if process_id:
+        query = query.where(WorkflowInstance.process_id == process_id)
+    if due == "overdue":
+        query = query.where(HumanTask.due_at < now)
+    elif due == "soon":
+        query = query.where(HumanTask.due_at <= now + DUE_SOON)
+    with ctx.uow() as uow:
+        rows = uow.session.execute(query).all()
+    return [
+        {**_task_view(task), "process_id": process, "urgency": _urgency(task.due_at, now)}
+        for task, process in rows if actor.can_complete(task.role, task.customer_id)
+    ]
+
+
+def list_process_ids(ctx: Context) -> list[str]:
+    """Every deployed process id, for filters."""
+    with ctx.uow() as uow:
+        query = select(distinct(ProcessVersion.process_id)).order_by(ProcessVersion.process_id)
+        return list(uow.session.scalars(query))
+
+
+def get_task(ctx: Context, task_id: int, actor: Actor) -> dict:
+    """One human task (any status) that `actor`'s role may act on, with its status.
+
+    :raises NotFound: unknown id. :raises NotAllowed: the task belongs to another role or customer.
+    """
+    with ctx.uow() as uow:
+        task = uow.session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound(f"no task {task_id}")
+        if not actor.can_complete(task.role, task.customer_id):
+            raise NotAllowed("this task belongs to another role")
+        return {**_task_view(task), "status": task.status}
 
 
 def get_instance(ctx: Context, instance_id: int) -> dict:

@@ -1,0 +1,49 @@
+"""The Flask web app: `create_app()` builds it around an engine Context (flaskr's factory shape)."""
+
+import os
+import secrets
+from datetime import datetime
+
+from flask import Flask
+
+from engine.config import Settings
+from engine.services.context import Context, open_context
+from webapp import auth, errors
+from webapp.extensions import CTX_KEY, csrf
+from webapp.staff import bp as staff_bp
+
+
+def create_app(settings: Settings | None = None, ctx: Context | None = None, config: dict | None = None) -> Flask:
+    """Build the app; `ctx` (tests) wins over `settings`; `config` overrides Flask settings (tests).
+
+    Cookies are HttpOnly and SameSite=Lax always, Secure when the site is served over https
+    (`SIGNOFF_COOKIE_SECURE=1/0` decides explicitly): the http://127.0.0.1 demo would lose them otherwise.
+    """
+    ctx = ctx or open_context(settings)
+    app = Flask(__name__)
+    secure = os.environ.get("SIGNOFF_COOKIE_SECURE")
+    app.config.from_mapping(
+        # A random key per process logs everyone out on restart and breaks CSRF across several
+        # gunicorn workers: production sets SIGNOFF_SECRET_KEY.
+        SECRET_KEY=os.environ.get("SIGNOFF_SECRET_KEY") or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=(secure == "1") if secure else ctx.settings.portal_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-ended) login session
+    )
+    if config:
+        app.config.update(config)
+    app.extensions[CTX_KEY] = ctx
+    csrf.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(staff_bp)
+    app.add_template_filter(_when, "when")
+    return app
+
+
+def _when(value: str | None) -> str:
+    """An ISO timestamp from a view dict as a short, unambiguous UTC time."""
+    if not value:
+        return "—"
+    return datetime.fromisoformat(value).strftime("%d %b %Y %H:%M UTC")

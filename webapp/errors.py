@@ -1,0 +1,35 @@
+"""engine.errors → HTTP status codes and readable error pages (never a traceback)."""
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound, TaskAlreadyCompleted
+
+# exception class -> (status, page title)
+STATUS = {
+    NotFound: (404, "Not found"),
+    NotAllowed: (403, "Not allowed"),
+    TaskAlreadyCompleted: (409, "Already decided"),
+    ConcurrentUpdate: (409, "Changed at the same time"),
+    InvalidInput: (400, "Invalid input"),
+}
+
+
+def error_page(status: int, title: str, message: str):
+    return render_template("errors/error.html", title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    for exc_class, (status, title) in STATUS.items():
+        app.register_error_handler(exc_class, _handler(status, title))
+    app.register_error_handler(CSRFError, lambda err: error_page(
+        400, "Form expired", "The form was missing its security token or it expired. Reload the page and try again."))
+    app.register_error_handler(HTTPException, lambda err: error_page(err.code, err.name, err.description))
+
+
+def _handler(status: int, title: str):
+    def handle(err: Exception):
+        return error_page(status, title, str(err))
+
+    return handle

@@ -1,0 +1,92 @@
+"""Staff pages: each view parses input, calls one engine service and renders (or redirects)."""
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from engine.errors import InvalidInput, NotAllowed, NotFound
+from engine.services import inbox, instances, staff_auth
+from webapp.auth import COOKIE, forget_session, login_required, remember_session
+from webapp.extensions import get_ctx
+from webapp.staff import bp
+from webapp.staff.forms import LoginForm, field_errors, task_form_data
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so the login page cannot be used as an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.inbox")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if g.staff is not None and request.method == "GET":
+        return redirect(_safe_next(request.args.get("next")))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            token = staff_auth.authenticate(get_ctx(), form.email.data, form.password.data)
+        except NotAllowed as err:
+            form.form_errors.append(str(err))
+            status = 401
+        else:
+            staff_auth.end_session(get_ctx(), request.cookies.get(COOKIE))  # no session fixation
+            response = redirect(_safe_next(request.args.get("next")))
+            remember_session(response, token)
+            g.drop_cookie = False
+            return response
+    elif request.method == "POST":
+        status = 400
+    return render_template("staff/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    staff_auth.end_session(get_ctx(), request.cookies.get(COOKIE))
+    response = redirect(url_for("staff.login"))
+    forget_session(response)
+    g.drop_cookie = False
+    flash("You are logged out.")
+    return response
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for("staff.inbox"))
+
+
+@bp.get("/inbox", endpoint="inbox")
+@login_required
+def inbox_view():
+    ctx = get_ctx()
+    process, due = request.args.get("process", ""), request.args.get("due", "")
+    tasks = inbox.list_inbox(ctx, g.actor, process, due)
+    return render_template("staff/inbox.html", tasks=tasks, process=process, due=due,
+                           processes=inbox.list_process_ids(ctx))
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"], endpoint="task_detail")
+@login_required
+def task_detail(task_id: int):
+    ctx = get_ctx()
+    task = inbox.get_task(ctx, task_id, g.actor)
+    if request.method == "GET":
+        if task["status"] != "open":
+            raise NotFound(f"task {task_id} is not open: it was already decided or withdrawn")
+        return render_template("staff/task.html", task=task, values={}, errors={}, message=None)
+    data = task_form_data(task["form"], request.form)
+    try:
+        row = instances.complete_task(ctx, task_id, data, g.actor)
+    except InvalidInput as err:
+        return render_template("staff/task.html", task=task, values=data,
+                               errors=field_errors(task["form"], str(err)), message=str(err)), 400
+    flash(f"Done: {task['name']}.")
+    return redirect(url_for("staff.instance_detail", instance_id=row.id))
+
+
+@bp.get("/instances/<int:instance_id>", endpoint="instance_detail")
+@login_required
+def instance_detail(instance_id: int):
+    instance = inbox.get_instance(get_ctx(), instance_id)
+    return render_template("staff/instance.html", instance=instance)
