@@ -20,6 +20,7 @@ from engine.services.context import Actor, Context
 
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 IDLE_TIMEOUT = timedelta(minutes=30)
+SEEN_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 12
 WRONG_LOGIN = "wrong e-mail or password"
 ACTOR_ROLES = {
@@ -126,8 +127,9 @@ def resolve_session(ctx: Context, token: str | None) -> StaffView | None:
             row.ended_at = now
             uow.commit()
             return None
-        row.last_seen_at = now
-        uow.commit()
+        if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
+            row.last_seen_at = now
+            uow.commit()
         return _view(user)
 
 
