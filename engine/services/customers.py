@@ -1,0 +1,273 @@
+"""Customers and their contact persons: create, edit, archive/restore, portal access (admins and managers).
+
+Every function takes the acting staff member's `role`; employees get NotAllowed. Validation problems are
+raised as one InvalidInput "field: problem; field: problem" so forms can show a message per field.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, or_, select
+
+from engine.errors import InvalidInput, NotAllowed, NotFound
+from engine.models import Contact, Customer, Job, StaffRole
+from engine.services.context import Context
+
+OFFICE_ROLES = frozenset({StaffRole.ADMIN, StaffRole.MANAGER})
+NAME_MAX = 200
+EMAIL_MAX = 320
+MOBILE_MAX = 50
+WEBSITE_MAX = 500
+TEXT_MAX = 5000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MOBILE = re.compile(r"^\+?[0-9 ()./-]{3,}$")
+
+
+def ensure_office_role(role: str) -> None:
+    """:raises NotAllowed: unless `role` is admin or manager (server-side check for every customer/job use case)."""
+    if role not in OFFICE_ROLES:
+        raise NotAllowed("only admins and managers may manage customers and jobs")
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _check_name(problems: list[str], field: str, name: str) -> None:
+    if not name:
+        problems.append(f"{field}: required")
+    elif len(name) > NAME_MAX:
+        problems.append(f"{field}: at most {NAME_MAX} characters")
+
+
+def _check_website(problems: list[str], website: str) -> None:
+    if not website:
+        return
+    parts = urlsplit(website)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in website:
+        problems.append("website: must be a web address starting with http:// or https://")
+    elif len(website) > WEBSITE_MAX:
+        problems.append(f"website: at most {WEBSITE_MAX} characters")
+
+
+def _check_contact(problems: list[str], prefix: str, name: str, email: str, mobile: str) -> None:
+    _check_name(problems, f"{prefix}name", name)
+    if email and (len(email) > EMAIL_MAX or not _EMAIL.match(email)):
+        problems.append(f"{prefix}email: not an e-mail address")
+    if mobile and (len(mobile) > MOBILE_MAX or not _MOBILE.match(mobile)):
+        problems.append(f"{prefix}mobile: not a phone number")
+
+
+def _customer_fields(name: str, billing_address: str, website: str, comment: str) -> tuple[dict, list[str]]:
+    fields = {"name": _text(name), "billing_address": _text(billing_address), "website": _text(website),
+              "comment": _text(comment)}
+    problems: list[str] = []
+    _check_name(problems, "name", fields["name"])
+    for field in ("billing_address", "comment"):
+        if len(fields[field]) > TEXT_MAX:
+            problems.append(f"{field}: at most {TEXT_MAX} characters")
+    _check_website(problems, fields["website"])
+    return fields, problems
+
+
+def _customer_view(customer: Customer, contact_count: int = 0, job_count: int = 0) -> dict:
+    return {
+        "id": customer.id, "name": customer.name, "billing_address": customer.billing_address,
+        "website": customer.website, "comment": customer.comment, "archived": customer.archived,
+        "portal_access": customer.portal_access, "show_hours_overview": customer.show_hours_overview,
+        "created_at": _iso(customer.created_at), "contact_count": contact_count, "job_count": job_count,
+    }
+
+
+def _contact_view(contact: Contact) -> dict:
+    return {"id": contact.id, "customer_id": contact.customer_id, "name": contact.name, "email": contact.email,
+            "mobile": contact.mobile}
+
+
+def _get(session, model, row_id: int, what: str):
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"no {what} {row_id}")
+    return row
+
+
+def create_customer(ctx: Context, *, role: str, name: str, billing_address: str = "", website: str = "",
+                    comment: str = "", show_hours_overview: bool = False, contact_name: str = "",
+                    contact_email: str = "", contact_mobile: str = "") -> dict:
+    """Create a customer, with a first contact person when any contact field is given.
+
+    :raises NotAllowed: employees. :raises InvalidInput: name missing or too long, website not http(s), bad e-mail.
+    """
+    ensure_office_role(role)
+    fields, problems = _customer_fields(name, billing_address, website, comment)
+    contact = {"name": _text(contact_name), "email": _text(contact_email).lower(), "mobile": _text(contact_mobile)}
+    if any(contact.values()):
+        _check_contact(problems, "contact_", contact["name"], contact["email"], contact["mobile"])
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    with ctx.uow() as uow:
+        customer = Customer(**fields, archived=False, portal_access=False,
+                            show_hours_overview=bool(show_hours_overview), created_at=ctx.clock())
+        uow.session.add(customer)
+        uow.session.flush()
+        if any(contact.values()):
+            uow.session.add(Contact(customer_id=customer.id, **contact))
+        uow.commit()
+        return _customer_view(customer, contact_count=int(any(contact.values())))
+
+
+def update_customer(ctx: Context, customer_id: int, *, role: str, name: str, billing_address: str = "",
+                    website: str = "", comment: str = "", show_hours_overview: bool = False) -> dict:
+    """Change a customer's details.
+
+    :raises NotAllowed: employees. :raises NotFound: unknown id. :raises InvalidInput: as create_customer.
+    """
+    ensure_office_role(role)
+    fields, problems = _customer_fields(name, billing_address, website, comment)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    with ctx.uow() as uow:
+        customer = _get(uow.session, Customer, customer_id, "customer")
+        for key, value in fields.items():
+            setattr(customer, key, value)
+        customer.show_hours_overview = bool(show_hours_overview)
+        uow.commit()
+        return _customer_view(customer)
+
+
+def _set_archived(ctx: Context, customer_id: int, role: str, archived: bool) -> dict:
+    ensure_office_role(role)
+    with ctx.uow() as uow:
+        customer = _get(uow.session, Customer, customer_id, "customer")
+        customer.archived = archived
+        if archived:  # an archived customer's contacts may no longer use the portal
+            customer.portal_access = False
+        uow.commit()
+        return _customer_view(customer)
+
+
+def archive_customer(ctx: Context, customer_id: int, *, role: str) -> dict:
+    """Archive (the "delete" of the customer list; restorable) and revoke portal access.
+
+    :raises NotAllowed: employees. :raises NotFound: unknown id.
+    """
+    return _set_archived(ctx, customer_id, role, True)
+
+
+def restore_customer(ctx: Context, customer_id: int, *, role: str) -> dict:
+    """Bring an archived customer back (portal access stays revoked until granted again).
+
+    :raises NotAllowed: employees. :raises NotFound: unknown id.
+    """
+    return _set_archived(ctx, customer_id, role, False)
+
+
+def set_portal_access(ctx: Context, customer_id: int, granted: bool, *, role: str) -> dict:
+    """Grant or revoke the customer's contacts access to the portal.
+
+    :raises NotAllowed: employees. :raises NotFound: unknown id.
+    :raises InvalidInput: granting to an archived customer, or one without a contact e-mail address.
+    """
+    ensure_office_role(role)
+    with ctx.uow() as uow:
+        session = uow.session
+        customer = _get(session, Customer, customer_id, "customer")
+        if granted and customer.archived:
+            raise InvalidInput("portal_access: restore the customer first")
+        if granted and session.scalar(select(Contact.id).where(Contact.customer_id == customer_id,
+                                                               Contact.email != "").limit(1)) is None:
+            raise InvalidInput("portal_access: add a contact with an e-mail address first")
+        customer.portal_access = bool(granted)
+        uow.commit()
+        return _customer_view(customer)
+
+
+def list_customers(ctx: Context, include_archived: bool = False, search: str = "", *, role: str) -> list[dict]:
+    """Customers by name with their contact and job counts, in one query; `search` matches name or website.
+
+    :raises NotAllowed: employees.
+    """
+    ensure_office_role(role)
+    contacts = select(func.count(Contact.id)).where(Contact.customer_id == Customer.id).scalar_subquery()
+    jobs = select(func.count(Job.id)).where(Job.customer_id == Customer.id).scalar_subquery()
+    query = select(Customer, contacts, jobs).order_by(func.lower(Customer.name), Customer.id)
+    if not include_archived:
+        query = query.where(Customer.archived.is_(False))
+    term = _text(search).lower()
+    if term:
+        query = query.where(or_(func.lower(Customer.name).contains(term, autoescape=True),
+                                func.lower(Customer.website).contains(term, autoescape=True)))
+    with ctx.uow() as uow:
+        rows = uow.session.execute(query).all()
+    return [_customer_view(customer, contact_count, job_count) for customer, contact_count, job_count in rows]
+
+
+def get_customer(ctx: Context, customer_id: int, *, role: str) -> dict:
+    """One customer with its contacts (by name).
+
+    :raises NotAllowed: employees. :raises NotFound: unknown id.
+    """
+    ensure_office_role(role)
+    with ctx.uow() as uow:
+        customer = _get(uow.session, Customer, customer_id, "customer")
+        contacts = [_contact_view(c) for c in uow.session.scalars(
+            select(Contact).where(Contact.customer_id == customer_id).order_by(func.lower(Contact.name), Contact.id))]
+        return {**_customer_view(customer, len(contacts)), "contacts": contacts}
+
+
+def add_contact(ctx: Context, customer_id: int, *, role: str, name: str, email: str = "", mobile: str = "") -> dict:
+    """Add a contact person to a customer.
+
+    :raises NotAllowed: employees. :raises NotFound: unknown customer. :raises InvalidInput: name, e-mail, mobile.
+    """
+    ensure_office_role(role)
+    values = {"name": _text(name), "email": _text(email).lower(), "mobile": _text(mobile)}
+    problems: list[str] = []
+    _check_contact(problems, "", **values)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    with ctx.uow() as uow:
+        _get(uow.session, Customer, customer_id, "customer")
+        contact = Contact(customer_id=customer_id, **values)
+        uow.session.add(contact)
+        uow.commit()
+        return _contact_view(contact)
+
+
+def update_contact(ctx: Context, contact_id: int, *, role: str, name: str, email: str = "", mobile: str = "") -> dict:
+    """Change a contact person's name, e-mail or mobile number.
+
+    :raises NotAllowed: employees. :raises NotFound: unknown contact. :raises InvalidInput: as add_contact.
+    """
+    ensure_office_role(role)
+    values = {"name": _text(name), "email": _text(email).lower(), "mobile": _text(mobile)}
+    problems: list[str] = []
+    _check_contact(problems, "", **values)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    with ctx.uow() as uow:
+        contact = _get(uow.session, Contact, contact_id, "contact")
+        for key, value in values.items():
+            setattr(contact, key, value)
+        uow.commit()
+        return _contact_view(contact)
+
+
+def remove_contact(ctx: Context, contact_id: int, *, role: str, customer_id: int | None = None) -> dict:
+    """Delete a contact person (of `customer_id` when given); returns what was removed.
+
+    :raises NotAllowed: employees. :raises NotFound: unknown contact, or one of another customer.
+    """
+    ensure_office_role(role)
+    with ctx.uow() as uow:
+        contact = _get(uow.session, Contact, contact_id, "contact")
+        if customer_id is not None and contact.customer_id != customer_id:
+            raise NotFound(f"no contact {contact_id} of customer {customer_id}")
+        view = _contact_view(contact)
+        uow.session.delete(contact)
+        uow.commit()
+        return view

@@ -1,0 +1,106 @@
+"""Jobs (projects) of customers: create and list (admins and managers)."""
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from engine.errors import InvalidInput, NotFound
+from engine.models import Customer, Job, StaffUser
+from engine.services.context import Context
+from engine.services.customers import NAME_MAX, OFFICE_ROLES, ensure_office_role
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_date(problems: list[str], field: str, value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{field}: not a date (YYYY-MM-DD)")
+        return None
+
+
+def _job_view(job: Job, customer_name: str, manager_name: str | None) -> dict:
+    return {
+        "id": job.id, "customer_id": job.customer_id, "customer_name": customer_name,
+        "manager_id": job.manager_id, "manager_name": manager_name, "name": job.name,
+        "period_start": _iso(job.period_start), "period_end": _iso(job.period_end),
+        "requires_customer_approval": job.requires_customer_approval, "created_at": _iso(job.created_at),
+    }
+
+
+def list_job_managers(ctx: Context, *, role: str) -> list[dict]:
+    """Active admins and managers who may manage a job, by name (for the job form's choices).
+
+    :raises NotAllowed: employees.
+    """
+    ensure_office_role(role)
+    query = (select(StaffUser.id, StaffUser.name).where(StaffUser.active.is_(True),
+                                                        StaffUser.role.in_(sorted(OFFICE_ROLES)))
+             .order_by(func.lower(StaffUser.name), StaffUser.id))
+    with ctx.uow() as uow:
+        return [{"id": row.id, "name": row.name} for row in uow.session.execute(query)]
+
+
+def create_job(ctx: Context, customer_id: int, *, role: str, name: str, manager_id: int | None = None,
+               period_start: date | str | None = None, period_end: date | str | None = None,
+               requires_customer_approval: bool = False) -> dict:
+    """Create a job for a customer.
+
+    :raises NotAllowed: employees. :raises NotFound: unknown customer.
+    :raises InvalidInput: name missing/too long, bad dates, end before start, manager not an active admin/manager,
+        customer archived.
+    """
+    ensure_office_role(role)
+    name = (name or "").strip()
+    problems: list[str] = []
+    if not name:
+        problems.append("name: required")
+    elif len(name) > NAME_MAX:
+        problems.append(f"name: at most {NAME_MAX} characters")
+    start = _parse_date(problems, "period_start", period_start)
+    end = _parse_date(problems, "period_end", period_end)
+    if start and end and end < start:
+        problems.append("period_end: must not be before the start")
+    with ctx.uow() as uow:
+        session = uow.session
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+        if customer.archived:
+            problems.append("customer: archived; restore it first")
+        manager = session.get(StaffUser, manager_id) if manager_id is not None else None
+        if manager_id is not None and (manager is None or not manager.active or manager.role not in OFFICE_ROLES):
+            problems.append("manager_id: not an active admin or manager")
+        if problems:
+            raise InvalidInput("; ".join(problems))
+        job = Job(customer_id=customer_id, manager_id=manager_id, name=name, period_start=start, period_end=end,
+                  requires_customer_approval=bool(requires_customer_approval), created_at=ctx.clock())
+        session.add(job)
+        uow.commit()
+        return _job_view(job, customer.name, manager.name if manager else None)
+
+
+def list_jobs(ctx: Context, customer_id: int | None = None, *, role: str) -> list[dict]:
+    """Jobs with customer and manager names (one query), newest period first, optionally of one customer.
+
+    :raises NotAllowed: employees.
+    """
+    ensure_office_role(role)
+    manager = aliased(StaffUser)
+    query = (select(Job, Customer.name, manager.name).join(Customer, Job.customer_id == Customer.id)
+             .outerjoin(manager, Job.manager_id == manager.id)
+             .order_by(Job.period_start.desc().nulls_last(), Job.id.desc()))
+    if customer_id is not None:
+        query = query.where(Job.customer_id == customer_id)
+    with ctx.uow() as uow:
+        rows = uow.session.execute(query).all()
+    return [_job_view(job, customer_name, manager_name) for job, customer_name, manager_name in rows]
