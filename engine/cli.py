@@ -1,6 +1,7 @@
 """The `signoff` command line: a contract other tools script against (ids alone on the last line)."""
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ from engine.services.deployments import deploy_process
 from engine.services.inbox import get_instance, list_open_tasks
 from engine.services.instances import cancel_instance, complete_task, start_instance
 from engine.services.outbox import get_mail, list_mail
+from engine.services.staff_auth import create_staff_user
 from engine.services.timers import fire_due_timers
 
 CLI_ACTOR = Actor("cli", is_system=True)
@@ -161,6 +163,13 @@ def cmd_mail_show(ctx: Context, args) -> None:
     print(mail["text"] or "(not rendered yet: the background worker renders it when it delivers)")
 
 
+def cmd_staff_add(ctx: Context, args) -> None:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    user = create_staff_user(ctx, args.email, args.name, args.role, password, args.may_send_for_approval)
+    print(f"staff user {user.email} ({user.role}) created")
+    print(user.id)
+
+
 def cmd_worker(_ctx: Context | None, args) -> None:
     """Replace this process with a Celery worker that runs beat too (small installs)."""
     command = [sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "--beat",
@@ -212,6 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     m = mail.add_parser("show", help="one mail with its text body")
     m.add_argument("mail_id", type=int)
     m.set_defaults(func=cmd_mail_show)
+    p = sub.add_parser("staff", help="staff accounts")
+    staff = p.add_subparsers(dest="staff_command", required=True)
+    a = staff.add_parser("add", help="create a staff account (the password is asked for, or read from stdin)")
+    a.add_argument("email")
+    a.add_argument("--name", required=True)
+    a.add_argument("--role", required=True, choices=["admin", "manager", "employee"])
+    a.add_argument("--may-send-for-approval", action="store_true")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    a.set_defaults(func=cmd_staff_add)
     p = sub.add_parser("worker", help="start a Celery worker with beat embedded (needs SIGNOFF_BROKER_URL)")
     p.add_argument("--concurrency", type=int, default=2)
     p.add_argument("--loglevel", default="INFO")

@@ -15,10 +15,10 @@ CAMUNDA_FILE = str(ROOT / "tests/fixtures/bpmn/camunda_style_review.bpmn")
 def signoff(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
 
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    def run(*args: str, ok: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
         result = subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
                                 env={"SIGNOFF_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, cwd=ROOT,
-                                timeout=120)
+                                timeout=120, input=stdin)
         assert (result.returncode == 0) == ok, result.stderr
         assert "Traceback" not in result.stderr
         return result
@@ -132,3 +132,15 @@ def test_shipped_timesheet_approval_escalates_and_is_rejected_from_the_cli(signo
     assert escalation["element_id"] == "decide_escalation" and escalation["lane"] == "Manager"
     signoff("complete", str(escalation["id"]), "--data", '{"decision": "reject", "comment": "no answer"}')
     assert _status(signoff, instance_id) == ("completed", "rejected")
+
+
+def test_staff_add_creates_an_account_and_refuses_a_short_password(signoff):
+    created = signoff("staff", "add", "mia@example.com", "--name", "Mia Manager", "--role", "manager",
+                      "--password-stdin", stdin="correct horse battery\n")
+    assert last_line(created).isdigit()
+    refused = signoff("staff", "add", "eli@example.com", "--name", "Eli", "--role", "employee",
+                      "--password-stdin", stdin="short\n", ok=False)
+    assert "password: at least 12 characters" in refused.stderr
+    taken = signoff("staff", "add", "mia@example.com", "--name", "Mia", "--role", "manager",
+                    "--password-stdin", stdin="correct horse battery\n", ok=False)
+    assert "already used" in taken.stderr
