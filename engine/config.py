@@ -7,9 +7,16 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+def _var_dir() -> Path:
+    return Path(os.environ.get("SIGNOFF_VAR_DIR", PROJECT_ROOT / "var"))
+
+
 def _default_database_url() -> str:
-    var = Path(os.environ.get("SIGNOFF_VAR_DIR", PROJECT_ROOT / "var"))
-    return f"sqlite:///{var / 'signoff.db'}"
+    return f"sqlite:///{_var_dir() / 'signoff.db'}"
+
+
+def _default_upload_dir() -> str:
+    return str(_var_dir() / "uploads")
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,16 @@ class Settings:
     portal_url: str = "http://127.0.0.1:5000/portal"
     broker_url: str | None = None
     sweep_seconds: float = 5.0
+    upload_dir: str = field(default_factory=_default_upload_dir)
+    upload_max_bytes: int = 10 * 1024 * 1024
+    portal_code_minutes: int = 10  # OWASP ASVS 2.7.2: 10; at most 15 (checked in from_env)
+    portal_session_days: int = 30
+    # portal login throttles (counted in portal_throttle_event rows, so they hold across web processes)
+    portal_throttle_minutes: int = 15  # the window every limit below counts in
+    portal_code_requests_per_email: int = 5
+    portal_code_requests_per_ip: int = 20
+    portal_code_attempts: int = 5  # wrong entries that lock one code (a new code must be requested)
+    portal_wrong_codes_per_ip: int = 30
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -36,4 +53,30 @@ class Settings:
             portal_url=os.environ.get("SIGNOFF_PORTAL_URL", cls.portal_url),
             broker_url=os.environ.get("SIGNOFF_BROKER_URL") or None,
             sweep_seconds=float(os.environ.get("SIGNOFF_SWEEP_SECONDS", "5")),
+            upload_dir=os.environ.get("SIGNOFF_UPLOAD_DIR") or _default_upload_dir(),
+            upload_max_bytes=int(os.environ.get("SIGNOFF_UPLOAD_MAX_MB", "10")) * 1024 * 1024,
+            portal_code_minutes=_code_minutes(os.environ.get("SIGNOFF_PORTAL_CODE_MINUTES", "10")),
+            portal_throttle_minutes=_positive("SIGNOFF_PORTAL_THROTTLE_MINUTES", cls.portal_throttle_minutes),
+            portal_code_requests_per_email=_positive("SIGNOFF_PORTAL_CODE_REQUESTS_PER_EMAIL",
+                                                     cls.portal_code_requests_per_email),
+            portal_code_requests_per_ip=_positive("SIGNOFF_PORTAL_CODE_REQUESTS_PER_IP",
+                                                  cls.portal_code_requests_per_ip),
+            portal_code_attempts=_positive("SIGNOFF_PORTAL_CODE_ATTEMPTS", cls.portal_code_attempts),
+            portal_wrong_codes_per_ip=_positive("SIGNOFF_PORTAL_WRONG_CODES_PER_IP", cls.portal_wrong_codes_per_ip),
         )
+
+
+def _code_minutes(value: str) -> int:
+    """:raises ValueError: a lifetime outside 1..15 minutes (15 is the most TimeChimp allows; ASVS says 10)."""
+    minutes = int(value)
+    if not 1 <= minutes <= 15:
+        raise ValueError(f"SIGNOFF_PORTAL_CODE_MINUTES must be between 1 and 15, not {minutes}")
+    return minutes
+
+
+def _positive(name: str, default: int) -> int:
+    """:raises ValueError: a portal limit that is not a whole number of at least 1."""
+    value = int(os.environ.get(name, str(default)))
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value

@@ -17,8 +17,14 @@ class Customer(Base):
     website: Mapped[str] = mapped_column(String(500), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     archived: Mapped[bool] = mapped_column(default=False)
+    # the manager who looks after the customer; a manager sees its own customers and those of its jobs
+    account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     portal_access: Mapped[bool] = mapped_column(default=False)
     show_hours_overview: Mapped[bool] = mapped_column(default=False)
+    # approval policy overrides; None = the company default (engine.models.company_settings)
+    approval_period: Mapped[str | None] = mapped_column(String(40))
+    reminder_interval: Mapped[str | None] = mapped_column(String(40))
+    period_end_action: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -1,13 +1,19 @@
 """The operations the shipped processes use: case status and notifications through the outbox."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.isotime import parse_duration
-from engine.models import HumanTask, HumanTaskStatus, OutboxMessage, OutboxStatus
+from engine.models import ApprovalStatus, HumanTask, HumanTaskStatus, Job, OutboxMessage, OutboxStatus, Registration
 from engine.service_tasks.registry import ServiceContext, service_task
 
 CASE_STATUSES = {
     "awaiting_customer", "reminded", "queried", "approved", "rejected", "expired_auto_approved", "escalated",
+}
+# what a case status means for the registrations under approval
+REGISTRATION_STATUS = {
+    "awaiting_customer": ApprovalStatus.SUBMITTED, "reminded": ApprovalStatus.SUBMITTED,
+    "escalated": ApprovalStatus.SUBMITTED, "queried": ApprovalStatus.QUERIED, "approved": ApprovalStatus.APPROVED,
+    "expired_auto_approved": ApprovalStatus.APPROVED, "rejected": ApprovalStatus.REJECTED,
 }
 _CONTEXT_KEYS = ("title", "customer_id", "job_id", "registration_ids", "manager_id", "decision", "comment",
                  "answer", "approval_period", "remaining_period_iso")
@@ -15,13 +21,21 @@ _CONTEXT_KEYS = ("title", "customer_id", "job_id", "registration_ids", "manager_
 
 @service_task("case.set_status")
 def set_case_status(ctx: ServiceContext, *, status: str) -> None:
-    """Record where the case stands (shown on the Customer Approval screen).
+    """Record where the case stands (shown on the Customer Approval screen), and carry it to the job and the
+    registrations linked to this instance, with the customer's comment.
 
     :raises ValueError: for a status the screens do not know.
     """
     if status not in CASE_STATUSES:
         raise ValueError(f"unknown case status {status!r}; expected one of {sorted(CASE_STATUSES)}")
     ctx.instance.case_status = status
+    ctx.session.execute(update(Job).where(Job.approval_instance_id == ctx.instance.id)
+                        .values(approval_status=status))
+    values = {"status": REGISTRATION_STATUS[status], "updated_at": ctx.now}
+    if status in ("queried", "approved", "rejected") and isinstance(ctx.data.get("comment"), str):
+        values["customer_comment"] = ctx.data["comment"]
+    ctx.session.execute(update(Registration).where(Registration.approval_instance_id == ctx.instance.id)
+                        .values(**values))
 
 
 def _deadline(ctx: ServiceContext) -> str | None:

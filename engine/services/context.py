@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import Settings
 from engine.db import UnitOfWork, make_engine, migrate
+from engine.storage import FileStore
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class Context:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    @property
+    def files(self) -> FileStore:
+        """Where uploads live (SIGNOFF_UPLOAD_DIR; var/uploads in the embedded default)."""
+        return FileStore(self.settings.upload_dir, self.settings.upload_max_bytes)
 
     @property
     def is_postgres(self) -> bool:

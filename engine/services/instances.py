@@ -61,29 +61,42 @@ def start_instance(ctx: Context, process_id: str, data: dict, actor: Actor = SYS
     :raises NotFound: when no version of the process is deployed.
     :raises InvalidInput: when `data` is not a JSON object.
     """
-    if not isinstance(data, dict):
-        raise InvalidInput("start data must be a JSON object")
     with ctx.uow() as uow:
-        session = uow.session
-        version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-                                 .order_by(ProcessVersion.version.desc()).limit(1))
-        if version is None:
-            raise NotFound(f"no process {process_id!r} is deployed (signoff deploy FILE)")
-        now = ctx.clock()
-        customer_id = data.get("customer_id")
-        row = WorkflowInstance(process_version_id=version.id, process_id=process_id, status=InstanceStatus.RUNNING,
-                               customer_id=customer_id if isinstance(customer_id, int) else None,
-                               data=data, created_at=now, updated_at=now)
-        # the row starts with the seeded, not yet run, state: the last good state if the first steps fail
-        loaded = runtime.new_workflow(session, row, runtime.process_for(session, version.id), ctx.clock,
-                                      ctx.settings.script_time_limit, data)
-        session.add(row)
-        session.flush()
-        session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_started", actor=actor.name,
-                                  data={"version": version.version}))
-        advance(ctx, session, loaded, lambda: None, actor.name)
+        row, run = create_instance(ctx, uow.session, process_id, data, actor)
+        run()
         uow.commit()
         return row.id
+
+
+def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
+                    actor: Actor) -> tuple[WorkflowInstance, Callable[[], None]]:
+    """Insert a new instance row (flushed, so it has its id) and return it with the call that runs its first steps.
+
+    Split in two so a use case can link its own rows to the instance (a job, registrations) before the
+    first service tasks run and look for them, all in the caller's transaction.
+
+    :raises NotFound: when no version of the process is deployed.
+    :raises InvalidInput: when `data` is not a JSON object.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("start data must be a JSON object")
+    version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                             .order_by(ProcessVersion.version.desc()).limit(1))
+    if version is None:
+        raise NotFound(f"no process {process_id!r} is deployed (signoff deploy FILE)")
+    now = ctx.clock()
+    customer_id = data.get("customer_id")
+    row = WorkflowInstance(process_version_id=version.id, process_id=process_id, status=InstanceStatus.RUNNING,
+                           customer_id=customer_id if isinstance(customer_id, int) else None,
+                           data=data, created_at=now, updated_at=now)
+    # the row starts with the seeded, not yet run, state: the last good state if the first steps fail
+    loaded = runtime.new_workflow(session, row, runtime.process_for(session, version.id), ctx.clock,
+                                  ctx.settings.script_time_limit, data)
+    session.add(row)
+    session.flush()
+    session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_started", actor=actor.name,
+                              data={"version": version.version}))
+    return row, lambda: advance(ctx, session, loaded, lambda: None, actor.name)
 
 
 def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM) -> WorkflowInstance:
@@ -134,20 +147,28 @@ def cancel_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM, reaso
     :raises NotFound: unknown instance. :raises InvalidInput: the instance is not running.
     """
     with ctx.uow() as uow:
-        session = uow.session
-        row = lock_instance(session, instance_id)
-        if row is None:
-            raise NotFound(f"no instance {instance_id}")
-        if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
-            raise InvalidInput(f"instance {instance_id} is {row.status}, not running")
-        loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
-        loaded.workflow.cancel()
-        row.status = InstanceStatus.CANCELLED
-        row.ended_at = ctx.clock()
-        loaded.add_event("instance_cancelled", ctx.clock(), actor=actor.name,
-                         data={"reason": reason} if reason else None)
-        runtime.save(session, loaded, actor.name)
+        cancel_locked(ctx, uow.session, instance_id, actor, reason)
         _commit(uow)
+
+
+def cancel_locked(ctx: Context, session: Session, instance_id: int, actor: Actor, reason: str) -> WorkflowInstance:
+    """Lock and cancel an instance in the caller's transaction (see cancel_instance).
+
+    :raises NotFound: unknown instance. :raises InvalidInput: the instance is not running.
+    """
+    row = lock_instance(session, instance_id)
+    if row is None:
+        raise NotFound(f"no instance {instance_id}")
+    if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
+        raise InvalidInput(f"instance {instance_id} is {row.status}, not running")
+    loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
+    loaded.workflow.cancel()
+    row.status = InstanceStatus.CANCELLED
+    row.ended_at = ctx.clock()
+    loaded.add_event("instance_cancelled", ctx.clock(), actor=actor.name,
+                     data={"reason": reason} if reason else None)
+    runtime.save(session, loaded, actor.name)
+    return row
 
 
 def _commit(uow) -> None:

@@ -1,0 +1,144 @@
+"""Read side of the Customer Approval screen: everything under approval, and what can be sent.
+
+Every list is one query, narrowed to the customers the staff member may see.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, select
+
+from engine.models import (
+    Customer,
+    HumanTask,
+    HumanTaskStatus,
+    InstanceStatus,
+    Job,
+    Registration,
+    RegistrationKind,
+    WorkflowInstance,
+)
+from engine.services.approvals import ACTIVE_CASE, SENDABLE
+from engine.services.context import Context
+from engine.services.staff_scope import StaffMember, visible_customer
+
+APPROVAL_PROCESSES = ("job_approval", "timesheet_approval")
+# the screen's status filter and colour classes, in the order a case usually moves
+STATUS_LABELS = {
+    "awaiting_customer": "Awaiting customer", "reminded": "Reminded", "queried": "Queried",
+    "escalated": "Escalated to manager", "approved": "Approved", "rejected": "Rejected",
+    "expired_auto_approved": "Expired, auto-approved", "cancelled": "Cancelled", "error": "Error",
+    "starting": "Starting",
+}
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time_left(due_at: datetime | None, now: datetime) -> str:
+    if due_at is None:
+        return ""
+    seconds = int((due_at - now).total_seconds())
+    if seconds <= 0:
+        return "overdue"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
+
+
+def display_status(status: str, case_status: str | None) -> str:
+    if status in (InstanceStatus.CANCELLED, InstanceStatus.ERROR):
+        return str(status)
+    return case_status or "starting"
+
+
+def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", customer_id: int | None = None,
+                   limit: int = 200) -> list[dict]:
+    """Approvals newest first, with the customer, the customer's open review (deadline, time left), the
+    manager's open task (answer a query, decide an escalation) and the customer's last comment."""
+    customer_task = (select(HumanTask.instance_id, func.min(HumanTask.due_at).label("due_at"))
+                     .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "customer")
+                     .group_by(HumanTask.instance_id).subquery())
+    manager_task = (select(HumanTask.instance_id, func.min(HumanTask.id).label("task_id"),
+                           func.min(HumanTask.name).label("task_name"))
+                    .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "manager")
+                    .group_by(HumanTask.instance_id).subquery())
+    query = (select(WorkflowInstance, Customer.name, customer_task.c.due_at, manager_task.c.task_id,
+                    manager_task.c.task_name)
+             .join(Customer, Customer.id == WorkflowInstance.customer_id)
+             .outerjoin(customer_task, customer_task.c.instance_id == WorkflowInstance.id)
+             .outerjoin(manager_task, manager_task.c.instance_id == WorkflowInstance.id)
+             .where(WorkflowInstance.process_id.in_(APPROVAL_PROCESSES), visible_customer(staff))
+             .order_by(WorkflowInstance.created_at.desc(), WorkflowInstance.id.desc()).limit(limit))
+    if customer_id is not None:
+        query = query.where(WorkflowInstance.customer_id == customer_id)
+    if status in ("cancelled", "error"):
+        query = query.where(WorkflowInstance.status == status)
+    elif status:
+        query = query.where(WorkflowInstance.case_status == status,
+                            WorkflowInstance.status.not_in((InstanceStatus.CANCELLED, InstanceStatus.ERROR)))
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        rows = uow.session.execute(query).all()
+    return [_approval_view(row, customer_name, due_at, task_id, task_name, now)
+            for row, customer_name, due_at, task_id, task_name in rows]
+
+
+def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, task_name, now) -> dict:
+    data = row.data or {}
+    shown = display_status(row.status, row.case_status)
+    if shown in ("awaiting_customer", "reminded") and task_id is not None:
+        shown = "escalated"  # the period ran out and the manager decides (decide_escalation is open)
+    return {
+        "id": row.id, "process_id": row.process_id,
+        "kind": "Job" if row.process_id == "job_approval" else "Hours",
+        "title": data.get("title") or f"Approval {row.id}", "customer_id": row.customer_id,
+        "customer_name": customer_name, "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
+        "instance_status": row.status, "comment": data.get("comment") or "", "answer": data.get("answer") or "",
+        "sent_at": _iso(row.created_at), "ended_at": _iso(row.ended_at), "due_at": _iso(due_at),
+        "time_left": _time_left(due_at, now) if row.status == InstanceStatus.RUNNING else "",
+        "paused": row.case_status == "queried" and row.status == InstanceStatus.RUNNING,
+        "manager_task_id": task_id, "manager_task_name": task_name,
+        "can_cancel": row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR),
+        "can_resend": row.case_status not in ("approved", "expired_auto_approved"),
+    }
+
+
+def list_sendable_jobs(ctx: Context, *, staff: StaffMember) -> list[dict]:
+    """Jobs that require customer approval and are not under approval now, with their unsent work counted."""
+    unsent = (select(Registration.job_id, func.count(Registration.id).label("n"),
+                     func.sum(Registration.minutes).label("minutes"))
+              .where(Registration.status.in_(SENDABLE)).group_by(Registration.job_id).subquery())
+    query = (select(Job, Customer.name, unsent.c.n, unsent.c.minutes)
+             .join(Customer, Customer.id == Job.customer_id)
+             .outerjoin(unsent, unsent.c.job_id == Job.id)
+             .where(visible_customer(staff), Customer.archived.is_(False), Job.requires_customer_approval.is_(True),
+                    Job.approval_status.not_in((*ACTIVE_CASE, "submitted")))
+             .order_by(func.lower(Customer.name), func.lower(Job.name)))
+    with ctx.uow() as uow:
+        rows = uow.session.execute(query).all()
+    return [{"id": job.id, "name": job.name, "customer_id": job.customer_id, "customer_name": customer_name,
+             "approval_status": job.approval_status, "unsent_count": count or 0, "unsent_minutes": minutes or 0}
+            for job, customer_name, count, minutes in rows]
+
+
+def list_unsent_hours(ctx: Context, *, staff: StaffMember, date_from: date | None = None,
+                      date_to: date | None = None) -> list[dict]:
+    """Per customer: how many hour registrations (and minutes) in the period are draft or rejected."""
+    conditions = [Registration.kind == RegistrationKind.HOURS, Registration.status.in_(SENDABLE)]
+    if date_from is not None:
+        conditions.append(Registration.work_date >= date_from)
+    if date_to is not None:
+        conditions.append(Registration.work_date <= date_to)
+    query = (select(Customer.id, Customer.name, func.count(Registration.id), func.sum(Registration.minutes),
+                    func.min(Registration.work_date), func.max(Registration.work_date))
+             .join(Job, Job.customer_id == Customer.id).join(Registration, and_(Registration.job_id == Job.id,
+                                                                                 *conditions))
+             .where(visible_customer(staff), Customer.archived.is_(False))
+             .group_by(Customer.id, Customer.name).order_by(func.lower(Customer.name)))
+    with ctx.uow() as uow:
+        rows = uow.session.execute(query).all()
+    return [{"customer_id": cid, "customer_name": name, "count": count, "minutes": minutes or 0,
+             "first": _iso(first), "last": _iso(last)} for cid, name, count, minutes, first, last in rows]
+
+

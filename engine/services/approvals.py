@@ -1,0 +1,224 @@
+"""The Customer Approval screen's use cases: send a job or a customer's hours for approval, cancel, resend.
+
+A job goes to `job_approval` together with its registrations that are not yet approved; a customer's hours
+for a period go to `timesheet_approval`. The job and the registrations are linked to the instance before its
+first steps run, so `case.set_status` (engine.service_tasks.handlers) carries every status change to them.
+"""
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import InvalidInput, NotAllowed, NotFound
+from engine.models import (
+    ApprovalStatus,
+    Contact,
+    Customer,
+    InstanceStatus,
+    Job,
+    Registration,
+    RegistrationKind,
+    StaffRole,
+    StaffUser,
+    WorkflowInstance,
+)
+from engine.services.company_settings import effective_policy, load_settings
+from engine.services.context import Actor, Context
+from engine.services.instances import cancel_locked, create_instance
+from engine.services.staff_scope import StaffMember, get_visible_customer
+
+ACTIVE_CASE = frozenset({"awaiting_customer", "reminded", "queried", "escalated"})
+SENDABLE = (ApprovalStatus.DRAFT, ApprovalStatus.REJECTED)  # rejected work may be corrected and sent again
+
+
+def ensure_may_send(staff: StaffMember) -> None:
+    """:raises NotAllowed: an employee without the "may send for customer approval" permission."""
+    if staff.role not in (StaffRole.ADMIN, StaffRole.MANAGER) and not getattr(staff, "may_send_for_approval", False):
+        raise NotAllowed("you may not send work for customer approval (ask an admin for the permission)")
+
+
+def _actor(staff: StaffMember) -> Actor:
+    return Actor(f"{staff.name} (staff {staff.id})")
+
+
+def _case_data(session: Session, customer: Customer, manager_id: int | None, title: str) -> dict:
+    """Start variables every approval gets: the policy, who decides, and where the mails go.
+
+    :raises InvalidInput: approval switched off, customer archived, without portal access or without a contact
+        e-mail address.
+    """
+    settings = load_settings(session)
+    problems = []
+    if not settings.customer_approval_enabled:
+        problems.append("customer approval is switched off in the settings")
+    if customer.archived:
+        problems.append(f"customer: {customer.name} is archived")
+    elif not customer.portal_access:
+        problems.append(f"customer: {customer.name} has no portal access; grant it first so its contact can decide")
+    email = session.scalar(select(Contact.email).where(Contact.customer_id == customer.id, Contact.email != "")
+                           .order_by(Contact.id).limit(1))
+    if email is None:
+        problems.append(f"customer: {customer.name} has no contact with an e-mail address")
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    manager = session.get(StaffUser, manager_id) if manager_id is not None else None
+    return {"customer_id": customer.id, "manager_id": manager_id, "title": title, "customer_email": email,
+            "manager_email": manager.email if manager is not None else None, **effective_policy(settings, customer)}
+
+
+def _start_job_case(ctx: Context, session: Session, staff: StaffMember, job: Job) -> int:
+    customer = session.get(Customer, job.customer_id)
+    data = {**_case_data(session, customer, job.manager_id or staff.id, job.name), "job_id": job.id}
+    row, run = create_instance(ctx, session, "job_approval", data, _actor(staff))
+    job.approval_instance_id = row.id
+    job.approval_status = "submitted"
+    for registration in session.scalars(select(Registration).where(
+            Registration.job_id == job.id, Registration.status.in_(SENDABLE)).with_for_update()):
+        registration.approval_instance_id = row.id
+        registration.status = ApprovalStatus.SUBMITTED
+    session.flush()
+    run()
+    return row.id
+
+
+def send_job_for_approval(ctx: Context, job_id: int, *, staff: StaffMember) -> int:
+    """Start `job_approval` for a job (and its registrations not yet approved); returns the instance id.
+
+    :raises NotAllowed: see ensure_may_send. :raises NotFound: a job outside the staff member's scope.
+    :raises InvalidInput: the job is already under approval, or see _case_data.
+    """
+    ensure_may_send(staff)
+    with ctx.uow() as uow:
+        session = uow.session
+        job = session.scalar(select(Job).where(Job.id == job_id).with_for_update())
+        if job is None:
+            raise NotFound(f"no job {job_id}")
+        get_visible_customer(session, staff, job.customer_id)
+        if job.approval_status in ACTIVE_CASE or job.approval_status == "submitted":
+            raise InvalidInput(f"job: {job.name} is already under approval")
+        instance_id = _start_job_case(ctx, session, staff, job)
+        uow.commit()
+        return instance_id
+
+
+def _parse_period(period_start: date | str, period_end: date | str) -> tuple[date, date]:
+    problems, days = [], []
+    for field, value in (("period_start", period_start), ("period_end", period_end)):
+        try:
+            days.append(value if isinstance(value, date) else date.fromisoformat((value or "").strip()))
+        except ValueError:
+            problems.append(f"{field}: not a date (YYYY-MM-DD)")
+    if not problems and days[1] < days[0]:
+        problems.append("period_end: must not be before the start")
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    return days[0], days[1]
+
+
+def _start_timesheet_case(ctx: Context, session: Session, staff: StaffMember, customer: Customer,
+                          registrations: list[Registration], start: date, end: date) -> int:
+    title = f"Hours {start:%d %b} – {end:%d %b %Y}"
+    data = {**_case_data(session, customer, customer.account_manager_id or staff.id, title),
+            "registration_ids": [r.id for r in registrations], "period_start": start.isoformat(),
+            "period_end": end.isoformat()}
+    row, run = create_instance(ctx, session, "timesheet_approval", data, _actor(staff))
+    for registration in registrations:
+        registration.approval_instance_id = row.id
+        registration.status = ApprovalStatus.SUBMITTED
+    session.flush()
+    run()
+    return row.id
+
+
+def send_hours_for_approval(ctx: Context, customer_id: int, *, staff: StaffMember, period_start: date | str,
+                            period_end: date | str, job_id: int | None = None) -> int:
+    """Start `timesheet_approval` for a customer's hours in a period (optionally of one job) that are draft or
+    were rejected; returns the instance id.
+
+    :raises NotAllowed: see ensure_may_send. :raises NotFound: a customer outside the staff member's scope.
+    :raises InvalidInput: bad period, no such hours, or see _case_data.
+    """
+    ensure_may_send(staff)
+    start, end = _parse_period(period_start, period_end)
+    with ctx.uow() as uow:
+        session = uow.session
+        customer = get_visible_customer(session, staff, customer_id)
+        query = (select(Registration).join(Job, Registration.job_id == Job.id)
+                 .where(Job.customer_id == customer_id, Registration.kind == RegistrationKind.HOURS,
+                        Registration.status.in_(SENDABLE), Registration.work_date.between(start, end))
+                 .order_by(Registration.work_date, Registration.id).with_for_update())
+        if job_id is not None:
+            query = query.where(Job.id == job_id)
+        registrations = list(session.scalars(query))
+        if not registrations:
+            raise InvalidInput(f"period: {customer.name} has no hours to send between {start} and {end}")
+        instance_id = _start_timesheet_case(ctx, session, staff, customer, registrations, start, end)
+        uow.commit()
+        return instance_id
+
+
+def _release_subjects(session: Session, instance_id: int) -> tuple[list[Job], list[Registration]]:
+    """Unlink the job and registrations of a cancelled case: they are drafts again (editable, sendable)."""
+    jobs = list(session.scalars(select(Job).where(Job.approval_instance_id == instance_id)))
+    for job in jobs:
+        job.approval_status, job.approval_instance_id = "draft", None
+    registrations = list(session.scalars(select(Registration).where(
+        Registration.approval_instance_id == instance_id, Registration.status != ApprovalStatus.APPROVED)))
+    for registration in registrations:
+        registration.status, registration.approval_instance_id = ApprovalStatus.DRAFT, None
+    return jobs, registrations
+
+
+def _visible_case(session: Session, staff: StaffMember, instance_id: int) -> WorkflowInstance:
+    row = session.get(WorkflowInstance, instance_id)
+    if row is None or row.process_id not in ("job_approval", "timesheet_approval") or row.customer_id is None:
+        raise NotFound(f"no approval {instance_id}")
+    get_visible_customer(session, staff, row.customer_id)
+    return row
+
+
+def cancel_approval(ctx: Context, instance_id: int, *, staff: StaffMember, reason: str = "") -> None:
+    """Withdraw a running approval: the contact's task disappears and the work goes back to draft.
+
+    :raises NotAllowed: see ensure_may_send. :raises NotFound: an approval outside the staff member's scope.
+    :raises InvalidInput: the approval has already ended.
+    """
+    ensure_may_send(staff)
+    with ctx.uow() as uow:
+        session = uow.session
+        _visible_case(session, staff, instance_id)
+        cancel_locked(ctx, session, instance_id, _actor(staff), reason or "withdrawn by staff")
+        _release_subjects(session, instance_id)
+        uow.commit()
+
+
+def resend_approval(ctx: Context, instance_id: int, *, staff: StaffMember) -> int:
+    """Send the same work again as a new approval (after a rejection, or to restart a running one with the
+    current policy); a running approval is cancelled first. Returns the new instance id.
+
+    :raises NotAllowed: see ensure_may_send. :raises NotFound: an approval outside the staff member's scope.
+    :raises InvalidInput: nothing left to send (all approved), or see _case_data.
+    """
+    ensure_may_send(staff)
+    with ctx.uow() as uow:
+        session = uow.session
+        row = _visible_case(session, staff, instance_id)
+        if row.case_status in ("approved", "expired_auto_approved"):
+            raise InvalidInput(f"approval {instance_id} ended approved; there is nothing to send again")
+        if row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
+            cancel_locked(ctx, session, instance_id, _actor(staff), "sent again")
+        jobs, registrations = _release_subjects(session, instance_id)
+        if row.process_id == "job_approval":
+            job = jobs[0] if jobs else session.get(Job, row.data.get("job_id"))
+            if job is None:
+                raise InvalidInput("job: the job of this approval no longer exists")
+            new_id = _start_job_case(ctx, session, staff, job)
+        else:
+            if not registrations:
+                raise InvalidInput("registrations: every registration of this approval is already approved")
+            start, end = _parse_period(row.data.get("period_start", ""), row.data.get("period_end", ""))
+            customer = session.get(Customer, row.customer_id)
+            new_id = _start_timesheet_case(ctx, session, staff, customer, registrations, start, end)
+        uow.commit()
+        return new_id

@@ -1,0 +1,162 @@
+"""The Customer Approval screen, the company settings page and each customer's approval policy.
+
+CSRFProtect checks every POST before these views run.
+"""
+
+from datetime import date
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+
+from engine.errors import InvalidInput, NotFound
+from engine.services import approval_board, approvals, company_settings
+from engine.services.staff_scope import ensure_admin
+from webapp.auth import login_required
+from webapp.extensions import get_ctx
+from webapp.staff import bp
+from webapp.staff.customers import _data, _show_errors, office_required
+
+END_ACTIONS = [("auto_approve", "Approve automatically"), ("escalate", "Escalate to the manager")]
+
+
+class SettingsForm(FlaskForm):
+    customer_approval_enabled = BooleanField("Customer approval is enabled")
+    approval_period = StringField("Approval period", description="ISO 8601, e.g. P7D")
+    reminder_interval = StringField("Reminder interval", description="e.g. P2D")
+    minimum_resume_period = StringField("Time the customer gets at least after a query is answered",
+                                        description="e.g. P1D")
+    period_end_action = SelectField("When the period ends", choices=END_ACTIONS)
+    portal_shows_hours = BooleanField("Hours")
+    portal_shows_expenses = BooleanField("Expenses")
+    portal_shows_mileage = BooleanField("Mileage")
+    portal_shows_visits = BooleanField("Check-ins with photos")
+    portal_shows_invoices = BooleanField("Invoices")
+    portal_shows_quotes = BooleanField("Quotes")
+
+
+class PolicyForm(FlaskForm):
+    approval_period = StringField("Approval period", description="empty: the company default")
+    reminder_interval = StringField("Reminder interval", description="empty: the company default")
+    period_end_action = SelectField("When the period ends", choices=[("", "Company default"), *END_ACTIONS])
+
+
+def _month_bounds(today: date) -> tuple[date, date]:
+    first = today.replace(day=1)
+    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    return first, date.fromordinal(following.toordinal() - 1)
+
+
+def _period_args() -> tuple[str, str]:
+    first, last = _month_bounds(get_ctx().clock().date())
+    return request.args.get("from") or first.isoformat(), request.args.get("to") or last.isoformat()
+
+
+def _parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@bp.get("/approvals", endpoint="approvals")
+@login_required
+def approvals_view():
+    ctx = get_ctx()
+    approvals.ensure_may_send(g.staff)
+    status, customer = request.args.get("status", ""), request.args.get("customer", "")
+    date_from, date_to = _period_args()
+    rows = approval_board.list_approvals(ctx, staff=g.staff, status=status,
+                                         customer_id=int(customer) if customer.isdigit() else None)
+    return render_template(
+        "staff/approvals/board.html", rows=rows, status=status, customer=customer, labels=approval_board.STATUS_LABELS,
+        jobs=approval_board.list_sendable_jobs(ctx, staff=g.staff), date_from=date_from, date_to=date_to,
+        hours=approval_board.list_unsent_hours(ctx, staff=g.staff, date_from=_parse_day(date_from),
+                                               date_to=_parse_day(date_to)))
+
+
+@bp.post("/approvals/jobs", endpoint="approvals_send_jobs")
+@login_required
+def send_jobs():
+    """Send each picked job; every job is its own transaction, and the result of each is reported."""
+    picked = [int(value) for value in request.form.getlist("job_id") if value.isdigit()]
+    if not picked:
+        flash("Pick at least one job to send.")
+    for job_id in picked:
+        try:
+            instance_id = approvals.send_job_for_approval(get_ctx(), job_id, staff=g.staff)
+        except (InvalidInput, NotFound) as err:
+            flash(f"Job {job_id} not sent: {err}")
+        else:
+            flash(f"Job {job_id} sent for approval (approval {instance_id}).")
+    return redirect(url_for("staff.approvals"))
+
+
+@bp.post("/approvals/hours", endpoint="approvals_send_hours")
+@login_required
+def send_hours():
+    form = request.form
+    customer_id = int(form["customer_id"]) if form.get("customer_id", "").isdigit() else 0
+    try:
+        instance_id = approvals.send_hours_for_approval(get_ctx(), customer_id, staff=g.staff,
+                                                        period_start=form.get("period_start", ""),
+                                                        period_end=form.get("period_end", ""))
+    except (InvalidInput, NotFound) as err:
+        flash(f"Hours not sent: {err}")
+    else:
+        flash(f"Hours sent for approval (approval {instance_id}).")
+    return redirect(url_for("staff.approvals", **{"from": form.get("period_start", ""),
+                                                  "to": form.get("period_end", "")}))
+
+
+@bp.post("/approvals/<int:instance_id>/cancel", endpoint="approval_cancel")
+@login_required
+def cancel(instance_id: int):
+    approvals.cancel_approval(get_ctx(), instance_id, staff=g.staff, reason=request.form.get("reason", ""))
+    flash(f"Approval {instance_id} withdrawn; its work is back to draft.")
+    return redirect(url_for("staff.approvals"))
+
+
+@bp.post("/approvals/<int:instance_id>/resend", endpoint="approval_resend")
+@login_required
+def resend(instance_id: int):
+    new_id = approvals.resend_approval(get_ctx(), instance_id, staff=g.staff)
+    flash(f"Sent again as approval {new_id}.")
+    return redirect(url_for("staff.approvals"))
+
+
+@bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
+@login_required
+def settings_view():
+    ensure_admin(g.staff)
+    ctx = get_ctx()
+    current = company_settings.get_company_settings(ctx)
+    form = SettingsForm(data=current if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            company_settings.update_company_settings(ctx, staff=g.staff, **_data(form))
+        except InvalidInput as err:
+            _show_errors(form, err)
+        else:
+            flash("Settings saved. New approvals use them; running ones keep theirs.")
+            return redirect(url_for("staff.settings"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/approvals/settings.html", form=form), status
+
+
+@bp.route("/customers/<int:customer_id>/policy", methods=["GET", "POST"], endpoint="customer_policy")
+@office_required
+def customer_policy(customer_id: int):
+    ctx = get_ctx()
+    policy = company_settings.get_customer_policy(ctx, customer_id, staff=g.staff)
+    form = PolicyForm(data=policy["overrides"] if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            company_settings.set_customer_policy(ctx, customer_id, staff=g.staff, **_data(form))
+        except InvalidInput as err:
+            _show_errors(form, err)
+        else:
+            flash(f"Approval policy of {policy['customer_name']} saved.")
+            return redirect(url_for("staff.customer_policy", customer_id=customer_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/approvals/policy.html", form=form, policy=policy), status
