@@ -18,6 +18,6 @@ class Job(Base):
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
     requires_customer_approval: Mapped[bool] = mapped_column(default=False)
-    approval_status: Mapped[str] = mapped_column(String(20), default="draft")  # set by case.set_status
+    approval_status: Mapped[str] = mapped_column(String(40), default="draft")  # set by case.set_status
     approval_instance_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

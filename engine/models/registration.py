@@ -51,5 +51,8 @@ class Registration(Base):
     status: Mapped[str] = mapped_column(String(20), default=ApprovalStatus.DRAFT, index=True)
     approval_instance_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
     customer_comment: Mapped[str | None] = mapped_column(Text)
+    # the contact's own verdict on this one registration inside a timesheet under review ("approve"/"reject");
+    # when the case ends, it decides this registration's status (engine.service_tasks.handlers)
+    customer_decision: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -15,6 +15,7 @@ REGISTRATION_STATUS = {
     "escalated": ApprovalStatus.SUBMITTED, "queried": ApprovalStatus.QUERIED, "approved": ApprovalStatus.APPROVED,
     "expired_auto_approved": ApprovalStatus.APPROVED, "rejected": ApprovalStatus.REJECTED,
 }
+FINAL_STATUSES = frozenset({"approved", "rejected", "expired_auto_approved"})
 _CONTEXT_KEYS = ("title", "customer_id", "job_id", "registration_ids", "manager_id", "decision", "comment",
                  "answer", "approval_period", "remaining_period_iso")
 
@@ -31,11 +32,17 @@ def set_case_status(ctx: ServiceContext, *, status: str) -> None:
     ctx.instance.case_status = status
     ctx.session.execute(update(Job).where(Job.approval_instance_id == ctx.instance.id)
                         .values(approval_status=status))
-    values = {"status": REGISTRATION_STATUS[status], "updated_at": ctx.now}
+    linked = Registration.approval_instance_id == ctx.instance.id
+    ctx.session.execute(update(Registration).where(linked).values(status=REGISTRATION_STATUS[status],
+                                                                  updated_at=ctx.now))
     if status in ("queried", "approved", "rejected") and isinstance(ctx.data.get("comment"), str):
-        values["customer_comment"] = ctx.data["comment"]
-    ctx.session.execute(update(Registration).where(Registration.approval_instance_id == ctx.instance.id)
-                        .values(**values))
+        ctx.session.execute(update(Registration).where(linked, Registration.customer_decision.is_(None))
+                            .values(customer_comment=ctx.data["comment"]))
+    if status in FINAL_STATUSES:
+        # a registration the contact decided on its own keeps that verdict, whatever the timesheet's outcome
+        for verdict, outcome in (("approve", ApprovalStatus.APPROVED), ("reject", ApprovalStatus.REJECTED)):
+            ctx.session.execute(update(Registration).where(linked, Registration.customer_decision == verdict)
+                                .values(status=outcome))
 
 
 def _deadline(ctx: ServiceContext) -> str | None:

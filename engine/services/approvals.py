@@ -75,11 +75,16 @@ def _start_job_case(ctx: Context, session: Session, staff: StaffMember, job: Job
     job.approval_status = "submitted"
     for registration in session.scalars(select(Registration).where(
             Registration.job_id == job.id, Registration.status.in_(SENDABLE)).with_for_update()):
-        registration.approval_instance_id = row.id
-        registration.status = ApprovalStatus.SUBMITTED
+        _link(registration, row.id)
     session.flush()
     run()
     return row.id
+
+
+def _link(registration: Registration, instance_id: int) -> None:
+    registration.approval_instance_id = instance_id
+    registration.status = ApprovalStatus.SUBMITTED
+    registration.customer_decision = registration.customer_comment = None
 
 
 def send_job_for_approval(ctx: Context, job_id: int, *, staff: StaffMember) -> int:
@@ -124,8 +129,7 @@ def _start_timesheet_case(ctx: Context, session: Session, staff: StaffMember, cu
             "period_end": end.isoformat()}
     row, run = create_instance(ctx, session, "timesheet_approval", data, _actor(staff))
     for registration in registrations:
-        registration.approval_instance_id = row.id
-        registration.status = ApprovalStatus.SUBMITTED
+        _link(registration, row.id)
     session.flush()
     run()
     return row.id
@@ -167,6 +171,7 @@ def _release_subjects(session: Session, instance_id: int) -> tuple[list[Job], li
         Registration.approval_instance_id == instance_id, Registration.status != ApprovalStatus.APPROVED)))
     for registration in registrations:
         registration.status, registration.approval_instance_id = ApprovalStatus.DRAFT, None
+        registration.customer_decision = None
     return jobs, registrations
 
 

@@ -107,38 +107,43 @@ def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM)
     :raises NotAllowed: the actor's role or customer does not match the task's lane.
     :raises InvalidInput: the data does not fit the task's form; nothing is saved.
     """
+    with ctx.uow() as uow:
+        row = complete_locked(ctx, uow.session, task_id, data, actor)
+        commit_or_conflict(uow)
+        return row
+
+
+def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, actor: Actor) -> WorkflowInstance:
+    """Lock the task's instance and complete the task in the caller's transaction (see complete_task)."""
     if not isinstance(data, dict):
         raise InvalidInput("task data must be a JSON object")
-    with ctx.uow() as uow:
-        session = uow.session
-        human = session.get(HumanTask, task_id)
-        if human is None:
-            raise NotFound(f"no task {task_id}")
-        row = lock_instance(session, human.instance_id)
-        session.refresh(human)
-        if human.status != HumanTaskStatus.OPEN:
-            by = f" by {human.completed_by}" if human.completed_by else ""
-            raise TaskAlreadyCompleted(f"task {task_id} ({human.element_id}) is already {human.status}{by}")
-        if row.status != InstanceStatus.RUNNING:
-            raise TaskAlreadyCompleted(f"instance {row.id} is {row.status}; task {task_id} can no longer be done")
-        if not actor.can_complete(human.role, human.customer_id):
-            raise NotAllowed(f"{actor.name} may not complete task {task_id} (lane {human.lane})")
-        values = validate_form(human.form, data)
-        loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
-        now = ctx.clock()
+    human = session.get(HumanTask, task_id)
+    if human is None:
+        raise NotFound(f"no task {task_id}")
+    row = lock_instance(session, human.instance_id)
+    session.refresh(human)
+    if human.status != HumanTaskStatus.OPEN:
+        by = f" by {human.completed_by}" if human.completed_by else ""
+        raise TaskAlreadyCompleted(f"task {task_id} ({human.element_id}) is already {human.status}{by}")
+    if row.status != InstanceStatus.RUNNING:
+        raise TaskAlreadyCompleted(f"instance {row.id} is {row.status}; task {task_id} can no longer be done")
+    if not actor.can_complete(human.role, human.customer_id):
+        raise NotAllowed(f"{actor.name} may not complete task {task_id} (lane {human.lane})")
+    values = validate_form(human.form, data)
+    loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
+    now = ctx.clock()
 
-        def run_task() -> None:
-            task = loaded.workflow.get_task_from_id(UUID(human.spiff_task_id))
-            task.data.update(values)
-            task.run()
-            human.status = HumanTaskStatus.COMPLETED
-            human.completed_at = now
-            human.completed_by = actor.name
-            loaded.add_event("task_completed", now, human.element_id, actor.name, values)
+    def run_task() -> None:
+        task = loaded.workflow.get_task_from_id(UUID(human.spiff_task_id))
+        task.data.update(values)
+        task.run()
+        human.status = HumanTaskStatus.COMPLETED
+        human.completed_at = now
+        human.completed_by = actor.name
+        loaded.add_event("task_completed", now, human.element_id, actor.name, values)
 
-        advance(ctx, session, loaded, run_task, actor.name)
-        _commit(uow)
-        return row
+    advance(ctx, session, loaded, run_task, actor.name)
+    return row
 
 
 def cancel_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM, reason: str = "") -> None:
@@ -148,7 +153,7 @@ def cancel_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM, reaso
     """
     with ctx.uow() as uow:
         cancel_locked(ctx, uow.session, instance_id, actor, reason)
-        _commit(uow)
+        commit_or_conflict(uow)
 
 
 def cancel_locked(ctx: Context, session: Session, instance_id: int, actor: Actor, reason: str) -> WorkflowInstance:
@@ -171,7 +176,8 @@ def cancel_locked(ctx: Context, session: Session, instance_id: int, actor: Actor
     return row
 
 
-def _commit(uow) -> None:
+def commit_or_conflict(uow) -> None:
+    """Commit; a concurrent change of the same instance (its version counter) becomes ConcurrentUpdate."""
     try:
         uow.commit()
     except StaleDataError as err:

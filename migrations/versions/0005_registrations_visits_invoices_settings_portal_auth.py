@@ -212,7 +212,7 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_customer_account_manager_id_staff_user'), 'staff_user', ['account_manager_id'], ['id'])
 
     with op.batch_alter_table('job', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('approval_status', sa.String(length=20), nullable=False, server_default='draft'))
+        batch_op.add_column(sa.Column('approval_status', sa.String(length=40), nullable=False, server_default='draft'))
         batch_op.add_column(sa.Column('approval_instance_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_job_approval_instance_id'), ['approval_instance_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_job_approval_instance_id_workflow_instance'), 'workflow_instance', ['approval_instance_id'], ['id'])

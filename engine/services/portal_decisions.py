@@ -1,0 +1,139 @@
+"""What a customer's contact decides in the portal: many review tasks at once, or single registrations.
+
+A bulk decision is all-or-nothing per selected item, not for the whole selection: each task is decided in its
+own transaction, and an item someone else decided first is reported, never applied twice. Registrations are
+decided one by one inside their running approval; once every registration of it has a verdict, its review
+task is completed in the same transaction (approve when all were approved, else reject).
+"""
+
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from engine.errors import InvalidInput, NotAllowed, NotFound, SignoffError, TaskAlreadyCompleted
+from engine.models import ApprovalStatus, HumanTask, HumanTaskStatus, Job, Registration
+from engine.services.context import Actor, Context
+from engine.services.instances import commit_or_conflict, complete_locked, lock_instance
+
+DECISIONS = ("approve", "reject", "query")
+VERDICTS = ("approve", "reject")
+COMMENT_MAX = 2000
+
+
+def _check(decision: str, comment: str, allowed: tuple[str, ...]) -> str:
+    comment = (comment or "").strip()
+    problems = []
+    if decision not in allowed:
+        problems.append(f"decision: must be one of {', '.join(allowed)}")
+    if decision == "query" and not comment:
+        problems.append("comment: a question for the staff is required when you query")
+    if len(comment) > COMMENT_MAX:
+        problems.append(f"comment: at most {COMMENT_MAX} characters")
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    return comment
+
+
+def _form_data(form: list[dict], decision: str, comment: str) -> dict:
+    """Only the fields the task's own form declares; a form without a decision field cannot be bulk-decided."""
+    ids = {field["id"] for field in form}
+    if "decision" not in ids:
+        raise InvalidInput("this task has no decision field; open it to complete its form")
+    return {"decision": decision, **({"comment": comment} if "comment" in ids and comment else {})}
+
+
+def decide_tasks(ctx: Context, actor: Actor, task_ids: list[int], decision: str, comment: str = "") -> list[dict]:
+    """Approve, reject or query several Customer-lane tasks; returns one result per task id
+    ({"task_id", "ok", "message"}).
+
+    :raises InvalidInput: an unknown decision, or a query without a comment (then nothing is decided).
+    """
+    comment = _check(decision, comment, DECISIONS)
+    results = []
+    for task_id in dict.fromkeys(task_ids):
+        try:
+            with ctx.uow() as uow:
+                task = uow.session.get(HumanTask, task_id)
+                if task is None or not actor.can_complete(task.role, task.customer_id):
+                    raise NotFound(f"no task {task_id}")
+                name = task.name
+                complete_locked(ctx, uow.session, task_id, _form_data(task.form, decision, comment), actor)
+                commit_or_conflict(uow)
+            results.append({"task_id": task_id, "ok": True, "message": f"{name}: {decision}d"})
+        except TaskAlreadyCompleted as err:
+            results.append({"task_id": task_id, "ok": False, "message": f"already decided: {err}"})
+        except (NotFound, NotAllowed):
+            results.append({"task_id": task_id, "ok": False, "message": "not found"})
+        except SignoffError as err:
+            results.append({"task_id": task_id, "ok": False, "message": str(err)})
+    return results
+
+
+def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registration_ids: list[int], verdict: str,
+                         comment: str = "") -> list[dict]:
+    """Approve or reject single registrations of `customer_id` that are under review; returns one result per
+    registration id ({"registration_id", "ok", "message"}).
+
+    :raises InvalidInput: an unknown verdict or an overlong comment (then nothing is decided).
+    :raises NotFound: a customer the actor does not act for.
+    """
+    comment = _check(verdict, comment, VERDICTS)
+    if customer_id not in actor.customer_ids and not actor.is_system:
+        raise NotFound(f"no customer {customer_id}")
+    wanted = list(dict.fromkeys(registration_ids))
+    with ctx.uow() as uow:
+        rows = uow.session.execute(select(Registration.id, Registration.approval_instance_id)
+                                   .join(Job, Job.id == Registration.job_id)
+                                   .where(Registration.id.in_(wanted), Job.customer_id == customer_id)).all()
+    by_instance: dict[int, list[int]] = defaultdict(list)
+    results = {rid: {"registration_id": rid, "ok": False, "message": "not found"} for rid in wanted}
+    for rid, instance_id in rows:
+        if instance_id is None:
+            results[rid]["message"] = "not under approval"
+        else:
+            by_instance[instance_id].append(rid)
+    for instance_id, ids in by_instance.items():
+        outcome = _decide_in_instance(ctx, actor, instance_id, ids, verdict, comment)
+        for rid in ids:
+            results[rid] = {"registration_id": rid, **outcome.get(rid, {"ok": True, "message": f"{verdict}d"})}
+    return [results[rid] for rid in wanted]
+
+
+def _decide_in_instance(ctx: Context, actor: Actor, instance_id: int, ids: list[int], verdict: str,
+                        comment: str) -> dict[int, dict]:
+    """Record the verdicts under the instance's lock; complete the review when nothing is left undecided."""
+    try:
+        with ctx.uow() as uow:
+            session = uow.session
+            lock_instance(session, instance_id)
+            review = session.scalar(select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.status == HumanTaskStatus.OPEN,
+                HumanTask.role == "customer"))
+            if review is None or not actor.can_complete(review.role, review.customer_id):
+                return {rid: {"ok": False, "message": "not open for your review now"} for rid in ids}
+            linked = list(session.scalars(select(Registration).where(
+                Registration.approval_instance_id == instance_id)))
+            skipped = {}
+            for registration in linked:
+                if registration.id not in ids:
+                    continue
+                if registration.status not in (ApprovalStatus.SUBMITTED, ApprovalStatus.QUERIED):
+                    skipped[registration.id] = {"ok": False, "message": f"already {registration.status}"}
+                    continue
+                registration.customer_decision = verdict
+                registration.customer_comment = comment or None
+            if all(r.customer_decision for r in linked):
+                _complete_review(ctx, session, review, linked, actor)
+            commit_or_conflict(uow)
+            return skipped
+    except (TaskAlreadyCompleted, SignoffError) as err:
+        return {rid: {"ok": False, "message": str(err)} for rid in ids}
+
+
+def _complete_review(ctx: Context, session, review: HumanTask, linked: list[Registration], actor: Actor) -> None:
+    rejected = [r for r in linked if r.customer_decision == "reject"]
+    decision = "reject" if rejected else "approve"
+    comment = (f"{len(rejected)} of {len(linked)} registrations rejected"
+               + "".join(f"; #{r.id}: {r.customer_comment}" for r in rejected if r.customer_comment)
+               if rejected else "every registration approved")
+    complete_locked(ctx, session, review.id, _form_data(review.form, decision, comment), actor)

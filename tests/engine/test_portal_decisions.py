@@ -1,0 +1,89 @@
+"""A contact's decisions in bulk and per registration (SQLite and PostgreSQL): per-item results, nothing
+applied twice, only the contact's own customer, and per-registration verdicts that decide the timesheet."""
+
+from datetime import date
+
+import pytest
+
+from engine.errors import InvalidInput, NotFound
+from engine.services import approval_board, approvals, customers, jobs
+from engine.services.context import Actor
+from engine.services.instances import complete_task
+from engine.services.portal_decisions import decide_registrations, decide_tasks
+from tests.engine.helpers import instance, open_tasks
+from tests.engine.test_approvals import add_hours, contact, customer, job, office, registration_statuses
+
+__all__ = ["customer", "job", "office"]  # fixtures used by name
+
+
+@pytest.fixture
+def two_jobs(ctx, office, customer, job):
+    _, manager = office
+    second = jobs.create_job(ctx, customer["id"], staff=manager, name="Gutters", requires_customer_approval=True)
+    return [approvals.send_job_for_approval(ctx, j["id"], staff=manager) for j in (job, second)]
+
+
+def review_ids(ctx, instance_ids):
+    return [open_tasks(ctx, iid)[0].id for iid in instance_ids]
+
+
+def test_bulk_approval_decides_each_selected_task(ctx, customer, two_jobs):
+    results = decide_tasks(ctx, contact(customer["id"]), review_ids(ctx, two_jobs), "approve")
+    assert all(r["ok"] for r in results) and len(results) == 2
+    assert all(instance(ctx, iid).case_status == "approved" for iid in two_jobs)
+
+
+def test_an_item_decided_by_someone_else_is_reported_not_applied_twice(ctx, customer, two_jobs):
+    first, second = review_ids(ctx, two_jobs)
+    complete_task(ctx, first, {"decision": "approve"}, contact(customer["id"]))
+    results = decide_tasks(ctx, contact(customer["id"]), [first, second], "reject", "Not done")
+    assert [r["ok"] for r in results] == [False, True] and "already decided" in results[0]["message"]
+    assert [instance(ctx, iid).case_status for iid in two_jobs] == ["approved", "rejected"]
+
+
+def test_a_query_needs_a_comment_and_then_nothing_is_decided(ctx, customer, two_jobs):
+    with pytest.raises(InvalidInput, match="comment: a question"):
+        decide_tasks(ctx, contact(customer["id"]), review_ids(ctx, two_jobs), "query", "  ")
+    with pytest.raises(InvalidInput, match="decision: must be one of"):
+        decide_tasks(ctx, contact(customer["id"]), review_ids(ctx, two_jobs), "delete")
+    assert all(instance(ctx, iid).case_status == "awaiting_customer" for iid in two_jobs)
+
+
+def test_a_contact_of_another_customer_finds_nothing(ctx, office, customer, two_jobs):
+    _, manager = office
+    other = customers.create_customer(ctx, staff=manager, name="Other", contact_email="o@other.example",
+                                      contact_name="O")
+    stranger = Actor("o@other.example", frozenset({"customer"}), frozenset({other["id"]}))
+    results = decide_tasks(ctx, stranger, review_ids(ctx, two_jobs), "approve")
+    assert [r["message"] for r in results] == ["not found", "not found"]
+    assert all(instance(ctx, iid).case_status == "awaiting_customer" for iid in two_jobs)
+
+
+def test_registration_verdicts_decide_the_timesheet_when_all_are_given(ctx, office, customer, job):
+    _, manager = office
+    ids = [add_hours(ctx, job["id"], manager.id, date(2026, 11, d)) for d in (2, 3, 4)]
+    iid = approvals.send_hours_for_approval(ctx, customer["id"], staff=manager, period_start="2026-11-01",
+                                            period_end="2026-11-30")
+    dana = contact(customer["id"])
+    assert all(r["ok"] for r in decide_registrations(ctx, dana, customer["id"], ids[:1], "approve"))
+    assert [t.element_id for t in open_tasks(ctx, iid)] == ["review_hours"]
+    results = decide_registrations(ctx, dana, customer["id"], ids[1:], "reject", "Nobody was there")
+    assert all(r["ok"] for r in results) and open_tasks(ctx, iid) == []
+    statuses = registration_statuses(ctx, ids)
+    assert statuses[ids[0]] == ("approved", iid, None)
+    assert statuses[ids[1]] == statuses[ids[2]] == ("rejected", iid, "Nobody was there")
+    assert instance(ctx, iid).case_status == "rejected"
+    again = approvals.resend_approval(ctx, iid, staff=manager)
+    assert instance(ctx, again).data["registration_ids"] == ids[1:]
+    (shown, *_) = approval_board.list_approvals(ctx, staff=manager)
+    assert shown["id"] == again
+
+
+def test_registrations_of_another_customer_or_not_under_review_are_refused(ctx, office, customer, job):
+    _, manager = office
+    draft = add_hours(ctx, job["id"], manager.id, date(2026, 11, 2))
+    results = decide_registrations(ctx, contact(customer["id"]), customer["id"], [draft, 999_999], "approve")
+    assert [r["message"] for r in results] == ["not under approval", "not found"]
+    stranger = Actor("o@other.example", frozenset({"customer"}), frozenset({customer["id"] + 1}))
+    with pytest.raises(NotFound, match="no customer"):
+        decide_registrations(ctx, stranger, customer["id"], [draft], "approve")
