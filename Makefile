@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/signoff demo
+	$(VENV)/bin/python -m webapp.demo
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

@@ -141,8 +141,13 @@ def cmd_bench(_ctx: Context | None, args) -> None:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
-def cmd_demo(ctx: Context, _args) -> None:
-    run_demo(ctx)
+def cmd_demo(_ctx: Context | None, args) -> None:
+    """`signoff demo`: replace this process with the demo web server (webapp.demo; the engine never imports
+    webapp). `signoff demo --walkthrough`: the scripted approval walkthrough in this terminal."""
+    if args.walkthrough:
+        run_demo(open_context())
+        return
+    os.execv(sys.executable, [sys.executable, "-m", "webapp.demo"])
 
 
 def cmd_mail_list(ctx: Context, args) -> None:
@@ -234,8 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=2)
     p.add_argument("--loglevel", default="INFO")
     p.set_defaults(func=cmd_worker, needs_db=False)
-    p = sub.add_parser("demo", help="run the shipped job approval end to end and print what happened")
-    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("demo", help="serve the web app with a seeded demo company (what `make demo` runs)")
+    p.add_argument("--walkthrough", action="store_true",
+                   help="instead, run the shipped job approval end to end and print what happened")
+    p.set_defaults(func=cmd_demo, needs_db=False)
     return parser
 
 

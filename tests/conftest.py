@@ -11,10 +11,12 @@ from engine.config import Settings
 from engine.models import Base
 from engine.services.context import open_context
 from engine.services.deployments import deploy_process
+from engine.services.staff_auth import create_staff_user
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI") == "true"
+STAFF_PASSWORD = "correct horse battery"
 
 
 class FakeClock:
@@ -76,8 +78,8 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def ctx(database_url, clock):
-    context = open_context(Settings(database_url=database_url), clock=clock)
+def ctx(database_url, clock, tmp_path):
+    context = open_context(Settings(database_url=database_url, upload_dir=str(tmp_path / "uploads")), clock=clock)
     yield context
     context.db.dispose()
 
@@ -89,3 +91,21 @@ def deploy(ctx):
         return deploy_process(ctx, data, Path(path).name, **kwargs)
 
     return deploy_file
+
+
+@pytest.fixture
+def admin_staff(ctx):
+    """An active admin account: sees every customer."""
+    return create_staff_user(ctx, "alex.admin@example.com", "Alex Admin", "admin", STAFF_PASSWORD)
+
+
+@pytest.fixture
+def manager_staff(ctx):
+    """An active manager account: sees the customers it is account manager of or manages a job of."""
+    return create_staff_user(ctx, "morgan.manager@example.com", "Morgan Manager", "manager", STAFF_PASSWORD)
+
+
+@pytest.fixture
+def employee_staff(ctx):
+    """An active employee account: customer and job services refuse it."""
+    return create_staff_user(ctx, "emil.employee@example.com", "Emil Employee", "employee", STAFF_PASSWORD)

@@ -144,3 +144,14 @@ def test_staff_add_creates_an_account_and_refuses_a_short_password(signoff):
     taken = signoff("staff", "add", "mia@example.com", "--name", "Mia", "--role", "manager",
                     "--password-stdin", stdin="correct horse battery\n", ok=False)
     assert "already used" in taken.stderr
+
+
+def test_demo_execs_the_demo_server_and_keeps_the_walkthrough_as_an_option(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "demo"], capture_output=True, text=True, cwd=ROOT,
+                            env={"SIGNOFF_VAR_DIR": str(tmp_path), "SIGNOFF_PORT": "abc", "PATH": "/usr/bin:/bin"},
+                            timeout=60)
+    assert result.returncode == 1  # webapp.demo answered: the exec happened
+    assert "SIGNOFF_PORT must be a port number" in result.stderr and "Traceback" not in result.stderr
+    usage = subprocess.run([sys.executable, "-m", "engine.cli", "demo", "--help"], capture_output=True, text=True,
+                           cwd=ROOT, timeout=60)
+    assert "--walkthrough" in usage.stdout

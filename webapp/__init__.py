@@ -9,7 +9,9 @@ from flask import Flask
 from engine.config import Settings
 from engine.services.context import Context, open_context
 from webapp import auth, errors
+from webapp.devmail import bp as devmail_bp
 from webapp.extensions import CTX_KEY, csrf
+from webapp.portal import bp as portal_bp
 from webapp.staff import bp as staff_bp
 
 
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(devmail_bp)  # 404 unless config DEV_MAILBOX (make demo)
     app.add_template_filter(_when, "when")
     return app
 

@@ -38,6 +38,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "portal_invitation_to_customer",
     "login_code_to_customer",
     "login_notice_to_customer",
+    "message_to_customer",
 )
 
 # Variables a process may leave out: a template tests them with `{% if comment %}`, and a typo still fails.
@@ -68,6 +69,9 @@ SAMPLE_CONTEXT: dict = {
     "valid_minutes": 15,
     "at": "2026-03-14T09:26:00+00:00",
     "browser": "Firefox 124 on Windows",
+    "client_ip": "203.0.113.7",
+    "message_body": "The keys for the plant room are with reception from Monday.\nPlease ask for Sam.",
+    "sender_name": "Sam Okafor",
 }
 
 _NAME = re.compile(r"[a-z0-9_]{1,100}")

@@ -1,6 +1,7 @@
 """Customers and their contact persons: create, edit, archive/restore, portal access (admins and managers).
 
-Every function takes the acting staff member's `role`; employees get NotAllowed. Validation problems are
+Every function takes the acting staff member (`staff`); employees get NotAllowed, and a customer outside a
+manager's scope (engine.services.staff_scope) is not found. Validation problems are
 raised as one InvalidInput "field: problem; field: problem" so forms can show a message per field.
 """
 
@@ -9,11 +10,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select
 
-from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.models import Contact, Customer, Job, StaffRole
+from engine.errors import InvalidInput, NotFound
+from engine.models import Contact, Customer, Job
 from engine.services.context import Context
+from engine.services.portal_auth import end_customer_sessions, queue_invitations
+from engine.services.staff_scope import StaffMember, ensure_office_role, get_visible_customer, visible_customer
 
-OFFICE_ROLES = frozenset({StaffRole.ADMIN, StaffRole.MANAGER})
 NAME_MAX = 200
 EMAIL_MAX = 320
 MOBILE_MAX = 50
@@ -21,12 +23,6 @@ WEBSITE_MAX = 500
 TEXT_MAX = 5000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MOBILE = re.compile(r"^\+?[0-9 ()./-]{3,}$")
-
-
-def ensure_office_role(role: str) -> None:
-    """:raises NotAllowed: unless `role` is admin or manager (server-side check for every customer/job use case)."""
-    if role not in OFFICE_ROLES:
-        raise NotAllowed("only admins and managers may manage customers and jobs")
 
 
 def _iso(value) -> str | None:
@@ -88,21 +84,22 @@ def _contact_view(contact: Contact) -> dict:
             "mobile": contact.mobile}
 
 
-def _get(session, model, row_id: int, what: str):
-    row = session.get(model, row_id)
-    if row is None:
-        raise NotFound(f"no {what} {row_id}")
-    return row
+def _get_contact(session, staff: StaffMember, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"no contact {contact_id}")
+    get_visible_customer(session, staff, contact.customer_id)
+    return contact
 
 
-def create_customer(ctx: Context, *, role: str, name: str, billing_address: str = "", website: str = "",
+def create_customer(ctx: Context, *, staff: StaffMember, name: str, billing_address: str = "", website: str = "",
                     comment: str = "", show_hours_overview: bool = False, contact_name: str = "",
                     contact_email: str = "", contact_mobile: str = "") -> dict:
     """Create a customer, with a first contact person when any contact field is given.
 
     :raises NotAllowed: employees. :raises InvalidInput: name missing or too long, website not http(s), bad e-mail.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     fields, problems = _customer_fields(name, billing_address, website, comment)
     contact = {"name": _text(contact_name), "email": _text(contact_email).lower(), "mobile": _text(contact_mobile)}
     if any(contact.values()):
@@ -110,7 +107,7 @@ def create_customer(ctx: Context, *, role: str, name: str, billing_address: str 
     if problems:
         raise InvalidInput("; ".join(problems))
     with ctx.uow() as uow:
-        customer = Customer(**fields, archived=False, portal_access=False,
+        customer = Customer(**fields, archived=False, portal_access=False, account_manager_id=staff.id,
                             show_hours_overview=bool(show_hours_overview), created_at=ctx.clock())
         uow.session.add(customer)
         uow.session.flush()
@@ -120,18 +117,18 @@ def create_customer(ctx: Context, *, role: str, name: str, billing_address: str 
         return _customer_view(customer, contact_count=int(any(contact.values())))
 
 
-def update_customer(ctx: Context, customer_id: int, *, role: str, name: str, billing_address: str = "",
+def update_customer(ctx: Context, customer_id: int, *, staff: StaffMember, name: str, billing_address: str = "",
                     website: str = "", comment: str = "", show_hours_overview: bool = False) -> dict:
     """Change a customer's details.
 
     :raises NotAllowed: employees. :raises NotFound: unknown id. :raises InvalidInput: as create_customer.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     fields, problems = _customer_fields(name, billing_address, website, comment)
     if problems:
         raise InvalidInput("; ".join(problems))
     with ctx.uow() as uow:
-        customer = _get(uow.session, Customer, customer_id, "customer")
+        customer = get_visible_customer(uow.session, staff, customer_id)
         for key, value in fields.items():
             setattr(customer, key, value)
         customer.show_hours_overview = bool(show_hours_overview)
@@ -139,10 +136,10 @@ def update_customer(ctx: Context, customer_id: int, *, role: str, name: str, bil
         return _customer_view(customer)
 
 
-def _set_archived(ctx: Context, customer_id: int, role: str, archived: bool) -> dict:
-    ensure_office_role(role)
+def _set_archived(ctx: Context, customer_id: int, staff: StaffMember, archived: bool) -> dict:
+    ensure_office_role(staff)
     with ctx.uow() as uow:
-        customer = _get(uow.session, Customer, customer_id, "customer")
+        customer = get_visible_customer(uow.session, staff, customer_id)
         customer.archived = archived
         if archived:  # an archived customer's contacts may no longer use the portal
             customer.portal_access = False
@@ -150,51 +147,60 @@ def _set_archived(ctx: Context, customer_id: int, role: str, archived: bool) -> 
         return _customer_view(customer)
 
 
-def archive_customer(ctx: Context, customer_id: int, *, role: str) -> dict:
+def archive_customer(ctx: Context, customer_id: int, *, staff: StaffMember) -> dict:
     """Archive (the "delete" of the customer list; restorable) and revoke portal access.
 
     :raises NotAllowed: employees. :raises NotFound: unknown id.
     """
-    return _set_archived(ctx, customer_id, role, True)
+    return _set_archived(ctx, customer_id, staff, True)
 
 
-def restore_customer(ctx: Context, customer_id: int, *, role: str) -> dict:
+def restore_customer(ctx: Context, customer_id: int, *, staff: StaffMember) -> dict:
     """Bring an archived customer back (portal access stays revoked until granted again).
 
     :raises NotAllowed: employees. :raises NotFound: unknown id.
     """
-    return _set_archived(ctx, customer_id, role, False)
+    return _set_archived(ctx, customer_id, staff, False)
 
 
-def set_portal_access(ctx: Context, customer_id: int, granted: bool, *, role: str) -> dict:
+def set_portal_access(ctx: Context, customer_id: int, granted: bool, *, staff: StaffMember) -> dict:
     """Grant or revoke the customer's contacts access to the portal.
+
+    A grant (from no access) queues an invitation to each contact with an e-mail address; a revoke ends the
+    portal sessions of the contacts' addresses (they may cover other customers too: those log in again).
 
     :raises NotAllowed: employees. :raises NotFound: unknown id.
     :raises InvalidInput: granting to an archived customer, or one without a contact e-mail address.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     with ctx.uow() as uow:
         session = uow.session
-        customer = _get(session, Customer, customer_id, "customer")
+        customer = get_visible_customer(session, staff, customer_id)
         if granted and customer.archived:
             raise InvalidInput("portal_access: restore the customer first")
         if granted and session.scalar(select(Contact.id).where(Contact.customer_id == customer_id,
                                                                Contact.email != "").limit(1)) is None:
             raise InvalidInput("portal_access: add a contact with an e-mail address first")
+        was_granted, now = customer.portal_access, ctx.clock()
         customer.portal_access = bool(granted)
+        if granted and not was_granted:  # a repeated grant does not mail everyone again
+            queue_invitations(session, ctx.settings, customer, now)
+        elif not granted:  # every session of the contacts' addresses ends, on the server
+            end_customer_sessions(session, customer_id, now)
         uow.commit()
         return _customer_view(customer)
 
 
-def list_customers(ctx: Context, include_archived: bool = False, search: str = "", *, role: str) -> list[dict]:
+def list_customers(ctx: Context, include_archived: bool = False, search: str = "", *, staff: StaffMember) -> list[dict]:
     """Customers by name with their contact and job counts, in one query; `search` matches name or website.
 
     :raises NotAllowed: employees.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     contacts = select(func.count(Contact.id)).where(Contact.customer_id == Customer.id).scalar_subquery()
     jobs = select(func.count(Job.id)).where(Job.customer_id == Customer.id).scalar_subquery()
-    query = select(Customer, contacts, jobs).order_by(func.lower(Customer.name), Customer.id)
+    query = (select(Customer, contacts, jobs).where(visible_customer(staff))
+             .order_by(func.lower(Customer.name), Customer.id))
     if not include_archived:
         query = query.where(Customer.archived.is_(False))
     term = _text(search).lower()
@@ -206,65 +212,67 @@ def list_customers(ctx: Context, include_archived: bool = False, search: str = "
     return [_customer_view(customer, contact_count, job_count) for customer, contact_count, job_count in rows]
 
 
-def get_customer(ctx: Context, customer_id: int, *, role: str) -> dict:
+def get_customer(ctx: Context, customer_id: int, *, staff: StaffMember) -> dict:
     """One customer with its contacts (by name).
 
     :raises NotAllowed: employees. :raises NotFound: unknown id.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     with ctx.uow() as uow:
-        customer = _get(uow.session, Customer, customer_id, "customer")
+        customer = get_visible_customer(uow.session, staff, customer_id)
         contacts = [_contact_view(c) for c in uow.session.scalars(
             select(Contact).where(Contact.customer_id == customer_id).order_by(func.lower(Contact.name), Contact.id))]
         return {**_customer_view(customer, len(contacts)), "contacts": contacts}
 
 
-def add_contact(ctx: Context, customer_id: int, *, role: str, name: str, email: str = "", mobile: str = "") -> dict:
+def add_contact(ctx: Context, customer_id: int, *, staff: StaffMember, name: str, email: str = "",
+                mobile: str = "") -> dict:
     """Add a contact person to a customer.
 
     :raises NotAllowed: employees. :raises NotFound: unknown customer. :raises InvalidInput: name, e-mail, mobile.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     values = {"name": _text(name), "email": _text(email).lower(), "mobile": _text(mobile)}
     problems: list[str] = []
     _check_contact(problems, "", **values)
     if problems:
         raise InvalidInput("; ".join(problems))
     with ctx.uow() as uow:
-        _get(uow.session, Customer, customer_id, "customer")
+        get_visible_customer(uow.session, staff, customer_id)
         contact = Contact(customer_id=customer_id, **values)
         uow.session.add(contact)
         uow.commit()
         return _contact_view(contact)
 
 
-def update_contact(ctx: Context, contact_id: int, *, role: str, name: str, email: str = "", mobile: str = "") -> dict:
+def update_contact(ctx: Context, contact_id: int, *, staff: StaffMember, name: str, email: str = "",
+                   mobile: str = "") -> dict:
     """Change a contact person's name, e-mail or mobile number.
 
     :raises NotAllowed: employees. :raises NotFound: unknown contact. :raises InvalidInput: as add_contact.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     values = {"name": _text(name), "email": _text(email).lower(), "mobile": _text(mobile)}
     problems: list[str] = []
     _check_contact(problems, "", **values)
     if problems:
         raise InvalidInput("; ".join(problems))
     with ctx.uow() as uow:
-        contact = _get(uow.session, Contact, contact_id, "contact")
+        contact = _get_contact(uow.session, staff, contact_id)
         for key, value in values.items():
             setattr(contact, key, value)
         uow.commit()
         return _contact_view(contact)
 
 
-def remove_contact(ctx: Context, contact_id: int, *, role: str, customer_id: int | None = None) -> dict:
+def remove_contact(ctx: Context, contact_id: int, *, staff: StaffMember, customer_id: int | None = None) -> dict:
     """Delete a contact person (of `customer_id` when given); returns what was removed.
 
     :raises NotAllowed: employees. :raises NotFound: unknown contact, or one of another customer.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     with ctx.uow() as uow:
-        contact = _get(uow.session, Contact, contact_id, "contact")
+        contact = _get_contact(uow.session, staff, contact_id)
         if customer_id is not None and contact.customer_id != customer_id:
             raise NotFound(f"no contact {contact_id} of customer {customer_id}")
         view = _contact_view(contact)

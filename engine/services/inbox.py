@@ -32,7 +32,8 @@ def list_open_tasks(ctx: Context, instance_id: int | None = None) -> list[dict]:
         return [_task_view(task) for task in uow.session.scalars(query)]
 
 
-def _urgency(due_at: datetime | None, now: datetime) -> str:
+def urgency(due_at: datetime | None, now: datetime) -> str:
+    """The deadline's urgency: "overdue" when past, "soon" when due within two days, else ""."""
     if due_at is None:
         return ""
     if due_at < now:
@@ -58,7 +59,7 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "") 
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()
     return [
-        {**_task_view(task), "process_id": process, "urgency": _urgency(task.due_at, now)}
+        {**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now)}
         for task, process in rows if actor.can_complete(task.role, task.customer_id)
     ]
 

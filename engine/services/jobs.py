@@ -5,10 +5,17 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from engine.models import Customer, Job, StaffUser
 from engine.services.context import Context
-from engine.services.customers import NAME_MAX, OFFICE_ROLES, ensure_office_role
+from engine.services.customers import NAME_MAX
+from engine.services.staff_scope import (
+    OFFICE_ROLES,
+    StaffMember,
+    ensure_office_role,
+    get_visible_customer,
+    visible_customer,
+)
 
 
 def _iso(value) -> str | None:
@@ -37,12 +44,12 @@ def _job_view(job: Job, customer_name: str, manager_name: str | None) -> dict:
     }
 
 
-def list_job_managers(ctx: Context, *, role: str) -> list[dict]:
+def list_job_managers(ctx: Context, *, staff: StaffMember) -> list[dict]:
     """Active admins and managers who may manage a job, by name (for the job form's choices).
 
     :raises NotAllowed: employees.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     query = (select(StaffUser.id, StaffUser.name).where(StaffUser.active.is_(True),
                                                         StaffUser.role.in_(sorted(OFFICE_ROLES)))
              .order_by(func.lower(StaffUser.name), StaffUser.id))
@@ -50,7 +57,7 @@ def list_job_managers(ctx: Context, *, role: str) -> list[dict]:
         return [{"id": row.id, "name": row.name} for row in uow.session.execute(query)]
 
 
-def create_job(ctx: Context, customer_id: int, *, role: str, name: str, manager_id: int | None = None,
+def create_job(ctx: Context, customer_id: int, *, staff: StaffMember, name: str, manager_id: int | None = None,
                period_start: date | str | None = None, period_end: date | str | None = None,
                requires_customer_approval: bool = False) -> dict:
     """Create a job for a customer.
@@ -59,7 +66,7 @@ def create_job(ctx: Context, customer_id: int, *, role: str, name: str, manager_
     :raises InvalidInput: name missing/too long, bad dates, end before start, manager not an active admin/manager,
         customer archived.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     name = (name or "").strip()
     problems: list[str] = []
     if not name:
@@ -72,9 +79,7 @@ def create_job(ctx: Context, customer_id: int, *, role: str, name: str, manager_
         problems.append("period_end: must not be before the start")
     with ctx.uow() as uow:
         session = uow.session
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer {customer_id}")
+        customer = get_visible_customer(session, staff, customer_id)
         if customer.archived:
             problems.append("customer: archived; restore it first")
         manager = session.get(StaffUser, manager_id) if manager_id is not None else None
@@ -89,16 +94,17 @@ def create_job(ctx: Context, customer_id: int, *, role: str, name: str, manager_
         return _job_view(job, customer.name, manager.name if manager else None)
 
 
-def list_jobs(ctx: Context, customer_id: int | None = None, *, role: str) -> list[dict]:
+def list_jobs(ctx: Context, customer_id: int | None = None, *, staff: StaffMember) -> list[dict]:
     """Jobs with customer and manager names (one query), newest period first, optionally of one customer.
 
     :raises NotAllowed: employees.
     """
-    ensure_office_role(role)
+    ensure_office_role(staff)
     manager = aliased(StaffUser)
     query = (select(Job, Customer.name, manager.name).join(Customer, Job.customer_id == Customer.id)
              .outerjoin(manager, Job.manager_id == manager.id)
              .order_by(Job.period_start.desc().nulls_last(), Job.id.desc()))
+    query = query.where(visible_customer(staff))
     if customer_id is not None:
         query = query.where(Job.customer_id == customer_id)
     with ctx.uow() as uow:

@@ -62,6 +62,16 @@ def _normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def hash_password(password: str) -> str:
+    """The argon2 hash of a new password (for setting one outside create_staff_user).
+
+    :raises InvalidInput: shorter than MIN_PASSWORD_LENGTH characters.
+    """
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
 def create_staff_user(ctx: Context, email: str, name: str, role: str, password: str,
                       may_send_for_approval: bool = False) -> StaffView:
     """Create an active staff account.

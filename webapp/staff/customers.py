@@ -12,7 +12,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 
 from engine.errors import InvalidInput, NotAllowed
 from engine.services import customers, jobs
-from engine.services.customers import OFFICE_ROLES
+from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
@@ -73,16 +73,12 @@ def _data(form: FlaskForm) -> dict:
     return {name: value for name, value in form.data.items() if name != "csrf_token"}
 
 
-def _role() -> str:
-    return g.staff.role
-
-
 @bp.get("/customers", endpoint="customers")
 @office_required
 def customer_list():
     search = request.args.get("q", "").strip()
     archived = request.args.get("archived") == "1"
-    rows = customers.list_customers(get_ctx(), include_archived=archived, search=search, role=_role())
+    rows = customers.list_customers(get_ctx(), include_archived=archived, search=search, staff=g.staff)
     return render_template("staff/customers/list.html", customers=rows, search=search, archived=archived)
 
 
@@ -92,7 +88,7 @@ def customer_new():
     form = NewCustomerForm()
     if form.validate_on_submit():
         try:
-            created = customers.create_customer(get_ctx(), role=_role(), **_data(form))
+            created = customers.create_customer(get_ctx(), staff=g.staff, **_data(form))
         except InvalidInput as err:
             _show_errors(form, err)
         else:
@@ -103,7 +99,7 @@ def customer_new():
 
 
 def _edit_page(customer_id: int, form: CustomerForm, contact_form: ContactForm, status: int = 200):
-    customer = customers.get_customer(get_ctx(), customer_id, role=_role())
+    customer = customers.get_customer(get_ctx(), customer_id, staff=g.staff)
     return render_template("staff/customers/form.html", form=form, customer=customer,
                            contact_form=contact_form), status
 
@@ -113,13 +109,13 @@ def _edit_page(customer_id: int, form: CustomerForm, contact_form: ContactForm, 
 def customer_edit(customer_id: int):
     ctx = get_ctx()
     if request.method == "GET":
-        customer = customers.get_customer(ctx, customer_id, role=_role())
+        customer = customers.get_customer(ctx, customer_id, staff=g.staff)
         form = CustomerForm(data=customer)
         return _edit_page(customer_id, form, ContactForm(formdata=None))
     form = CustomerForm()
     if form.validate_on_submit():
         try:
-            customers.update_customer(ctx, customer_id, role=_role(), **_data(form))
+            customers.update_customer(ctx, customer_id, staff=g.staff, **_data(form))
         except InvalidInput as err:
             _show_errors(form, err)
         else:
@@ -134,20 +130,20 @@ def contact_add(customer_id: int):
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            contact = customers.add_contact(get_ctx(), customer_id, role=_role(), **_data(form))
+            contact = customers.add_contact(get_ctx(), customer_id, staff=g.staff, **_data(form))
         except InvalidInput as err:
             _show_errors(form, err)
         else:
             flash(f"Contact {contact['name']} added.")
             return redirect(url_for("staff.customer_edit", customer_id=customer_id))
-    customer = customers.get_customer(get_ctx(), customer_id, role=_role())
+    customer = customers.get_customer(get_ctx(), customer_id, staff=g.staff)
     return _edit_page(customer_id, CustomerForm(formdata=None, data=customer), form, 400)
 
 
 @bp.post("/customers/<int:customer_id>/contacts/<int:contact_id>/remove", endpoint="contact_remove")
 @office_required
 def contact_remove(customer_id: int, contact_id: int):
-    removed = customers.remove_contact(get_ctx(), contact_id, role=_role(), customer_id=customer_id)
+    removed = customers.remove_contact(get_ctx(), contact_id, staff=g.staff, customer_id=customer_id)
     flash(f"Contact {removed['name']} removed.")
     return redirect(url_for("staff.customer_edit", customer_id=customer_id))
 
@@ -163,7 +159,7 @@ def _back(customer_id: int):
 @bp.post("/customers/<int:customer_id>/archive", endpoint="customer_archive")
 @office_required
 def customer_archive(customer_id: int):
-    customer = customers.archive_customer(get_ctx(), customer_id, role=_role())
+    customer = customers.archive_customer(get_ctx(), customer_id, staff=g.staff)
     flash(f"{customer['name']} archived; portal access revoked. Restore it from the archived list.")
     return _back(customer_id)
 
@@ -171,7 +167,7 @@ def customer_archive(customer_id: int):
 @bp.post("/customers/<int:customer_id>/restore", endpoint="customer_restore")
 @office_required
 def customer_restore(customer_id: int):
-    customer = customers.restore_customer(get_ctx(), customer_id, role=_role())
+    customer = customers.restore_customer(get_ctx(), customer_id, staff=g.staff)
     flash(f"{customer['name']} restored.")
     return _back(customer_id)
 
@@ -181,7 +177,7 @@ def customer_restore(customer_id: int):
 def customer_portal_access(customer_id: int):
     granted = request.form.get("granted") == "1"
     try:
-        customer = customers.set_portal_access(get_ctx(), customer_id, granted, role=_role())
+        customer = customers.set_portal_access(get_ctx(), customer_id, granted, staff=g.staff)
     except InvalidInput as err:
         flash(f"Portal access not granted: {str(err).removeprefix('portal_access: ')}.")
     else:
@@ -193,26 +189,26 @@ def customer_portal_access(customer_id: int):
 @office_required
 def customer_detail(customer_id: int):
     ctx = get_ctx()
-    customer = customers.get_customer(ctx, customer_id, role=_role())
+    customer = customers.get_customer(ctx, customer_id, staff=g.staff)
     return render_template("staff/customers/detail.html", customer=customer,
-                           jobs=jobs.list_jobs(ctx, customer_id, role=_role()))
+                           jobs=jobs.list_jobs(ctx, customer_id, staff=g.staff))
 
 
 @bp.route("/customers/<int:customer_id>/jobs/new", methods=["GET", "POST"], endpoint="job_new")
 @office_required
 def job_new(customer_id: int):
     ctx = get_ctx()
-    customer = customers.get_customer(ctx, customer_id, role=_role())
+    customer = customers.get_customer(ctx, customer_id, staff=g.staff)
     form = JobForm()
     form.manager_id.choices = [("", "— nobody yet —")] + [
-        (str(m["id"]), m["name"]) for m in jobs.list_job_managers(ctx, role=_role())]
+        (str(m["id"]), m["name"]) for m in jobs.list_job_managers(ctx, staff=g.staff)]
     if request.method == "GET" and g.staff.role == "manager":
         form.manager_id.data = str(g.staff.id)
     if form.validate_on_submit():
         data = _data(form)
         data["manager_id"] = int(data["manager_id"]) if data["manager_id"] else None
         try:
-            job = jobs.create_job(ctx, customer_id, role=_role(), **data)
+            job = jobs.create_job(ctx, customer_id, staff=g.staff, **data)
         except InvalidInput as err:
             _show_errors(form, err)
         else:

@@ -1,0 +1,109 @@
+"""The demo company `make demo` seeds: every kind of row, valid files on disk, approvals in several states."""
+
+import struct
+import zlib
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from engine.demo_files import PNG_SIGNATURE, make_pdf, make_png
+from engine.demo_seed import DEMO_PASSWORD, seed_demo_company
+from engine.models import (
+    Contact,
+    Customer,
+    CustomerEmployee,
+    CustomerResource,
+    Invoice,
+    Job,
+    JournalEntry,
+    OutboxMessage,
+    Registration,
+    StaffUser,
+    Visit,
+    VisitPhoto,
+    WorkflowInstance,
+)
+from engine.services.staff_auth import authenticate
+
+
+def _count(ctx, model, *where) -> int:
+    with ctx.uow() as uow:
+        return uow.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _assert_png(data: bytes) -> None:
+    assert data.startswith(PNG_SIGNATURE)
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert (length, kind) == (13, b"IHDR")
+    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    assert width > 0 and height > 0 and depth == 8 and colour == 2
+    assert struct.unpack(">I", data[29:33])[0] == zlib.crc32(data[12:29])
+    assert data.endswith(b"IEND\xaeB`\x82")
+
+
+def _assert_pdf(data: bytes) -> None:
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    startxref = int(data.rstrip().splitlines()[-2])
+    assert data[startxref:startxref + 4] == b"xref"
+
+
+def test_seeding_creates_a_whole_demo_company_once(ctx, clock):
+    logins = seed_demo_company(ctx)
+    assert logins is not None and logins.password == DEMO_PASSWORD and len(DEMO_PASSWORD) >= 12
+    assert {role for _, _, role in logins.staff} == {"admin", "manager", "employee"}
+    assert authenticate(ctx, logins.staff[0][0], logins.password)
+    assert _count(ctx, StaffUser) == len(logins.staff) == 6
+    assert _count(ctx, Customer) == 4 and _count(ctx, Contact) >= 4
+    assert _count(ctx, Customer, Customer.portal_access.is_(True)) == 3
+    assert _count(ctx, Customer, Customer.approval_period.is_not(None)) == 1
+    assert _count(ctx, Customer, Customer.account_manager_id.is_(None)) == 0
+    assert _count(ctx, CustomerEmployee) > 0 and _count(ctx, JournalEntry) > 0 and _count(ctx, CustomerResource) > 0
+    assert _count(ctx, Job) == 6 and _count(ctx, Job, Job.requires_customer_approval.is_(True)) >= 4
+    today = clock().date()
+    with ctx.uow() as uow:
+        days = uow.session.execute(select(func.min(Registration.work_date), func.max(Registration.work_date))
+                                   .where(Registration.kind == "hours")).one()
+        kinds = set(uow.session.scalars(select(Registration.kind).distinct()))
+        statuses = set(uow.session.scalars(select(WorkflowInstance.case_status)))
+        invitations = set(uow.session.scalars(select(OutboxMessage.recipient).where(
+            OutboxMessage.template == "portal_invitation_to_customer")))
+    assert days[0] >= today - timedelta(days=30) and days[1] == today - timedelta(days=1 + max(0, today.weekday() - 4))
+    assert (days[1] - days[0]).days >= 25
+    assert kinds == {"hours", "expense", "mileage"}
+    assert _count(ctx, Registration, Registration.kind == "hours") >= 40
+    assert {"awaiting_customer", "approved", "queried"} <= statuses
+    assert _count(ctx, WorkflowInstance, WorkflowInstance.process_id == "timesheet_approval") == 1
+    assert invitations == {email for email, _ in logins.contacts}
+
+    assert seed_demo_company(ctx) is None  # a second call does nothing
+    assert _count(ctx, Customer) == 4 and _count(ctx, StaffUser) == 6
+
+
+def test_visit_photos_receipts_and_invoice_pdfs_are_valid_files_on_disk(ctx):
+    seed_demo_company(ctx)
+    root = Path(ctx.settings.upload_dir)
+    with ctx.uow() as uow:
+        visits = uow.session.execute(select(Visit.id, func.count(VisitPhoto.id)).join(
+            VisitPhoto, VisitPhoto.visit_id == Visit.id).group_by(Visit.id)).all()
+        photos = list(uow.session.scalars(select(VisitPhoto.stored_name)))
+        receipts = list(uow.session.scalars(select(Registration.receipt_file).where(
+            Registration.receipt_file.is_not(None))))
+        pdfs = list(uow.session.scalars(select(Invoice.pdf_file)))
+        kinds = set(uow.session.scalars(select(Invoice.kind)))
+        late = uow.session.scalar(select(func.count()).select_from(Visit).where(
+            Visit.checked_in_at > Visit.planned_start))
+    assert visits and all(1 <= count <= 3 for _, count in visits) and late > 0
+    assert _count(ctx, Visit, Visit.customer_id.is_not(None)) == len(visits)
+    assert kinds == {"invoice", "quote"} and len(pdfs) >= 8
+    for name in photos + receipts:
+        _assert_png((root / name).read_bytes())
+    for name in pdfs:
+        _assert_pdf((root / name).read_bytes())
+
+
+def test_generated_files_are_well_formed():
+    _assert_png(make_png((10, 20, 30), 5, 4))
+    _assert_pdf(make_pdf(["Invoice (test) \\ 1", "Amount: EUR 10.00"]))
+    raw = zlib.decompress(make_png((10, 20, 30), 5, 4)[41:-16])
+    assert len(raw) == 4 * (1 + 5 * 3)
