@@ -41,6 +41,7 @@ def _job_view(job: Job, customer_name: str, manager_name: str | None) -> dict:
         "manager_id": job.manager_id, "manager_name": manager_name, "name": job.name,
         "period_start": _iso(job.period_start), "period_end": _iso(job.period_end),
         "requires_customer_approval": job.requires_customer_approval, "created_at": _iso(job.created_at),
+        "approval_status": job.approval_status, "approval_instance_id": job.approval_instance_id,
     }
 
 
