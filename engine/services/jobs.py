@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.models import Customer, Job, StaffUser
 from engine.services.context import Context
 from engine.services.customers import NAME_MAX
@@ -58,6 +58,25 @@ def list_job_managers(ctx: Context, *, staff: StaffMember) -> list[dict]:
         return [{"id": row.id, "name": row.name} for row in uow.session.execute(query)]
 
 
+def _job_fields(session, problems: list[str], name: str, manager_id: int | None, period_start, period_end,
+                requires_customer_approval: bool) -> tuple[dict, StaffUser | None]:
+    """Check what a job form gives; problems are appended as "field: problem"."""
+    name = (name or "").strip()
+    if not name:
+        problems.append("name: required")
+    elif len(name) > NAME_MAX:
+        problems.append(f"name: at most {NAME_MAX} characters")
+    start = _parse_date(problems, "period_start", period_start)
+    end = _parse_date(problems, "period_end", period_end)
+    if start and end and end < start:
+        problems.append("period_end: must not be before the start")
+    manager = session.get(StaffUser, manager_id) if manager_id is not None else None
+    if manager_id is not None and (manager is None or not manager.active or manager.role not in OFFICE_ROLES):
+        problems.append("manager_id: not an active admin or manager")
+    return {"name": name, "manager_id": manager_id, "period_start": start, "period_end": end,
+            "requires_customer_approval": bool(requires_customer_approval)}, manager
+
+
 def create_job(ctx: Context, customer_id: int, *, staff: StaffMember, name: str, manager_id: int | None = None,
                period_start: date | str | None = None, period_end: date | str | None = None,
                requires_customer_approval: bool = False) -> dict:
@@ -68,31 +87,60 @@ def create_job(ctx: Context, customer_id: int, *, staff: StaffMember, name: str,
         customer archived.
     """
     ensure_office_role(staff)
-    name = (name or "").strip()
     problems: list[str] = []
-    if not name:
-        problems.append("name: required")
-    elif len(name) > NAME_MAX:
-        problems.append(f"name: at most {NAME_MAX} characters")
-    start = _parse_date(problems, "period_start", period_start)
-    end = _parse_date(problems, "period_end", period_end)
-    if start and end and end < start:
-        problems.append("period_end: must not be before the start")
     with ctx.uow() as uow:
         session = uow.session
         customer = get_visible_customer(session, staff, customer_id)
         if customer.archived:
             problems.append("customer: archived; restore it first")
-        manager = session.get(StaffUser, manager_id) if manager_id is not None else None
-        if manager_id is not None and (manager is None or not manager.active or manager.role not in OFFICE_ROLES):
-            problems.append("manager_id: not an active admin or manager")
+        fields, manager = _job_fields(session, problems, name, manager_id, period_start, period_end,
+                                      requires_customer_approval)
         if problems:
             raise InvalidInput("; ".join(problems))
-        job = Job(customer_id=customer_id, manager_id=manager_id, name=name, period_start=start, period_end=end,
-                  requires_customer_approval=bool(requires_customer_approval), created_at=ctx.clock())
+        job = Job(customer_id=customer_id, **fields, created_at=ctx.clock())
         session.add(job)
         uow.commit()
         return _job_view(job, customer.name, manager.name if manager else None)
+
+
+def update_job(ctx: Context, job_id: int, *, staff: StaffMember, name: str, manager_id: int | None = None,
+               period_start: date | str | None = None, period_end: date | str | None = None,
+               requires_customer_approval: bool = False) -> dict:
+    """Change a job's name, manager, period or whether the customer approves it.
+
+    :raises NotAllowed: employees. :raises NotFound: a job outside the staff member's scope.
+    :raises InvalidInput: as create_job.
+    """
+    ensure_office_role(staff)
+    problems: list[str] = []
+    with ctx.uow() as uow:
+        session = uow.session
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id}")
+        customer = get_visible_customer(session, staff, job.customer_id)
+        fields, manager = _job_fields(session, problems, name, manager_id, period_start, period_end,
+                                      requires_customer_approval)
+        if problems:
+            raise InvalidInput("; ".join(problems))
+        for key, value in fields.items():
+            setattr(job, key, value)
+        uow.commit()
+        return _job_view(job, customer.name, manager.name if manager else None)
+
+
+def get_job_for_edit(ctx: Context, job_id: int, *, staff: StaffMember) -> dict:
+    """One job as the edit form needs it.
+
+    :raises NotAllowed: employees. :raises NotFound: a job outside the staff member's scope.
+    """
+    ensure_office_role(staff)
+    with ctx.uow() as uow:
+        job = uow.session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id}")
+        customer = get_visible_customer(uow.session, staff, job.customer_id)
+        return _job_view(job, customer.name, None)
 
 
 def list_jobs(ctx: Context, customer_id: int | None = None, *, staff: StaffMember) -> list[dict]:

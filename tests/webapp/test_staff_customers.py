@@ -170,3 +170,18 @@ def test_forms_and_row_actions_carry_a_working_csrf_token(ctx, manager, admin_st
     row_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert client.post(f"/customers/{cid}/archive", data={"csrf_token": row_token}).status_code == 302
     assert customers.get_customer(ctx, cid, staff=admin_staff)["archived"]
+
+
+def test_a_job_is_edited_with_per_field_errors_and_nothing_saved_on_bad_input(ctx, as_manager, manager):
+    cid = customers.create_customer(ctx, staff=manager, name="Edit Co")["id"]
+    job = jobs.create_job(ctx, cid, staff=manager, name="Windows", manager_id=manager.id)
+    page = as_manager.get(f"/jobs/{job['id']}/edit").get_data(as_text=True)
+    assert 'value="Windows"' in page
+    bad = as_manager.post(f"/jobs/{job['id']}/edit", data={"name": "", "manager_id": str(manager.id),
+                                                          "period_start": "2026-12-01", "period_end": "2026-11-01"})
+    assert bad.status_code == 400 and 'id="name-error"' in bad.get_data(as_text=True)
+    assert jobs.list_jobs(ctx, cid, staff=manager)[0]["name"] == "Windows"
+    as_manager.post(f"/jobs/{job['id']}/edit", data={"name": "Windows and gutters", "manager_id": str(manager.id),
+                                                     "requires_customer_approval": "y"})
+    (saved,) = jobs.list_jobs(ctx, cid, staff=manager)
+    assert saved["name"] == "Windows and gutters" and saved["requires_customer_approval"] is True

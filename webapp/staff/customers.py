@@ -194,25 +194,55 @@ def customer_detail(customer_id: int):
                            jobs=jobs.list_jobs(ctx, customer_id, staff=g.staff))
 
 
+def _job_form(ctx) -> JobForm:
+    form = JobForm()
+    form.manager_id.choices = [("", "— nobody yet —")] + [
+        (str(m["id"]), m["name"]) for m in jobs.list_job_managers(ctx, staff=g.staff)]
+    return form
+
+
+def _job_data(form: JobForm) -> dict:
+    data = _data(form)
+    data["manager_id"] = int(data["manager_id"]) if data["manager_id"] else None
+    return data
+
+
 @bp.route("/customers/<int:customer_id>/jobs/new", methods=["GET", "POST"], endpoint="job_new")
 @office_required
 def job_new(customer_id: int):
     ctx = get_ctx()
     customer = customers.get_customer(ctx, customer_id, staff=g.staff)
-    form = JobForm()
-    form.manager_id.choices = [("", "— nobody yet —")] + [
-        (str(m["id"]), m["name"]) for m in jobs.list_job_managers(ctx, staff=g.staff)]
+    form = _job_form(ctx)
     if request.method == "GET" and g.staff.role == "manager":
         form.manager_id.data = str(g.staff.id)
     if form.validate_on_submit():
-        data = _data(form)
-        data["manager_id"] = int(data["manager_id"]) if data["manager_id"] else None
         try:
-            job = jobs.create_job(ctx, customer_id, staff=g.staff, **data)
+            job = jobs.create_job(ctx, customer_id, staff=g.staff, **_job_data(form))
         except InvalidInput as err:
             _show_errors(form, err)
         else:
             flash(f"Job {job['name']} created.")
             return redirect(url_for("staff.customer_detail", customer_id=customer_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("staff/jobs/form.html", form=form, customer=customer), status
+    return render_template("staff/jobs/form.html", form=form, customer=customer, job=None), status
+
+
+@bp.route("/jobs/<int:job_id>/edit", methods=["GET", "POST"], endpoint="job_edit")
+@office_required
+def job_edit(job_id: int):
+    ctx = get_ctx()
+    job = jobs.get_job_for_edit(ctx, job_id, staff=g.staff)
+    form = _job_form(ctx)
+    if request.method == "GET":
+        form.process(data={**job, "manager_id": str(job["manager_id"] or "")})
+    if form.validate_on_submit():
+        try:
+            jobs.update_job(ctx, job_id, staff=g.staff, **_job_data(form))
+        except InvalidInput as err:
+            _show_errors(form, err)
+        else:
+            flash("Job saved.")
+            return redirect(url_for("staff.job_detail", job_id=job_id))
+    status = 400 if request.method == "POST" else 200
+    customer = {"id": job["customer_id"], "name": job["customer_name"]}
+    return render_template("staff/jobs/form.html", form=form, customer=customer, job=job), status
