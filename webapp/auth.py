@@ -8,7 +8,9 @@ import functools
 
 from flask import Flask, current_app, g, redirect, request, url_for
 
+from engine.errors import NotAllowed
 from engine.services import staff_auth
+from engine.services.staff_scope import OFFICE_ROLES
 from webapp.extensions import get_ctx
 
 COOKIE = "signoff_staff"
@@ -50,6 +52,19 @@ def login_required(view):
     def wrapped(**kwargs):
         if g.get("staff") is None:
             return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+        return view(**kwargs)
+
+    return wrapped
+
+
+def office_required(view):
+    """Logged in as admin or manager; the check is on the server, a hidden button is only a courtesy."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.staff.role not in OFFICE_ROLES:
+            raise NotAllowed("only admins and managers may manage customers and jobs")
         return view(**kwargs)
 
     return wrapped

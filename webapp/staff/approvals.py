@@ -12,10 +12,10 @@ from wtforms import BooleanField, SelectField, StringField
 from engine.errors import InvalidInput, NotFound
 from engine.services import approval_board, approvals, company_settings
 from engine.services.staff_scope import ensure_admin
-from webapp.auth import login_required
+from webapp.auth import login_required, office_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.customers import _data, _show_errors, office_required
+from webapp.staff.forms import form_values, show_errors
 
 END_ACTIONS = [("auto_approve", "Approve automatically"), ("escalate", "Escalate to the manager")]
 
@@ -134,9 +134,9 @@ def settings_view():
     form = SettingsForm(data=current if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            company_settings.update_company_settings(ctx, staff=g.staff, **_data(form))
+            company_settings.update_company_settings(ctx, staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("Settings saved. New approvals use them; running ones keep theirs.")
             return redirect(url_for("staff.settings"))
@@ -152,9 +152,9 @@ def customer_policy(customer_id: int):
     form = PolicyForm(data=policy["overrides"] if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            company_settings.set_customer_policy(ctx, customer_id, staff=g.staff, **_data(form))
+            company_settings.set_customer_policy(ctx, customer_id, staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash(f"Approval policy of {policy['customer_name']} saved.")
             return redirect(url_for("staff.customer_policy", customer_id=customer_id))

@@ -15,9 +15,11 @@ from engine.errors import InvalidInput, NotFound
 from engine.services import customer_contact, customer_extras, customers
 from engine.services.jobs import list_job_managers
 from engine.services.staff_scope import ensure_admin
+from webapp.auth import office_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.customers import _back, _data, _show_errors, office_required
+from webapp.staff.customers import back_to_customer
+from webapp.staff.forms import form_values, show_errors
 
 
 class JournalForm(FlaskForm):
@@ -70,7 +72,7 @@ def customer_journal(customer_id: int):
         try:
             customer_extras.add_journal_entry(get_ctx(), customer_id, staff=g.staff, text=form.text.data)
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("Note added to the journal.")
             return redirect(url_for("staff.customer_journal", customer_id=customer_id))
@@ -105,9 +107,9 @@ def resource_link_add(customer_id: int):
     form = LinkForm()
     if form.validate_on_submit():
         try:
-            customer_extras.add_resource_link(get_ctx(), customer_id, staff=g.staff, **_data(form))
+            customer_extras.add_resource_link(get_ctx(), customer_id, staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("Link added.")
             return redirect(url_for("staff.customer_resources", customer_id=customer_id))
@@ -125,7 +127,7 @@ def resource_file_add(customer_id: int):
                 get_ctx(), customer_id, staff=g.staff, title=form.title.data,
                 data=upload.read() if upload else b"", filename=upload.filename if upload else "")
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("File uploaded.")
             return redirect(url_for("staff.customer_resources", customer_id=customer_id))
@@ -174,9 +176,9 @@ def customer_employees(customer_id: int):
             employee_id = int(form.employee_id.data or 0)
             added = customer_extras.add_customer_employee(get_ctx(), customer_id, employee_id, staff=g.staff)
         except ValueError:
-            _show_errors(form, InvalidInput("employee_id: choose an employee"))
+            show_errors(form, InvalidInput("employee_id: choose an employee"))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash(f"{added['name']} now works for this customer.")
             return redirect(url_for("staff.customer_employees", customer_id=customer_id))
@@ -202,9 +204,9 @@ def customer_message(customer_id: int):
                                if c["email"]]
     if request.method == "POST" and form.validate_on_submit():
         try:
-            sent = customer_extras.send_customer_message(get_ctx(), customer_id, staff=g.staff, **_data(form))
+            sent = customer_extras.send_customer_message(get_ctx(), customer_id, staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash(f"Message to {sent['contact_name']} ({sent['recipient']}) queued for sending.")
             return redirect(url_for("staff.customer_detail", customer_id=customer_id))
@@ -248,7 +250,7 @@ def customer_hours_overview(customer_id: int):
     shown = customer_extras.set_show_hours_overview(get_ctx(), customer_id, request.form.get("shown") == "1",
                                                     staff=g.staff)
     flash(f"Hours overview {'shown' if shown else 'hidden'} in the portal.")
-    return _back(customer_id)
+    return back_to_customer(customer_id)
 
 
 @bp.route("/customers/<int:customer_id>/account-manager", methods=["GET", "POST"],
@@ -270,9 +272,9 @@ def customer_account_manager(customer_id: int):
             manager_id = int(raw) if raw else None
             customer_extras.set_account_manager(ctx, customer_id, manager_id, staff=g.staff)
         except ValueError:
-            _show_errors(form, InvalidInput("manager_id: choose a manager"))
+            show_errors(form, InvalidInput("manager_id: choose a manager"))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("Account manager saved.")
             return redirect(url_for("staff.customer_detail", customer_id=customer_id))

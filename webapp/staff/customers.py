@@ -4,19 +4,16 @@ Forms only parse and carry CSRF; validation lives in engine.services, whose Inva
 "field: problem; ..." is shown next to each field, with the form back and nothing saved.
 """
 
-import functools
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 
-from engine.errors import InvalidInput, NotAllowed
+from engine.errors import InvalidInput
 from engine.services import customers, jobs
-from engine.services.staff_scope import OFFICE_ROLES
-from webapp.auth import login_required
+from webapp.auth import office_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.forms import field_errors
+from webapp.staff.forms import form_values, show_errors
 
 
 class CustomerForm(FlaskForm):
@@ -47,32 +44,6 @@ class JobForm(FlaskForm):
     requires_customer_approval = BooleanField("Requires customer approval")
 
 
-def office_required(view):
-    """Logged in as admin or manager; the check is on the server, the hidden button is only a courtesy."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(**kwargs):
-        if g.staff.role not in OFFICE_ROLES:
-            raise NotAllowed("only admins and managers may manage customers and jobs")
-        return view(**kwargs)
-
-    return wrapped
-
-
-def _show_errors(form: FlaskForm, err: InvalidInput) -> None:
-    """Put each "field: problem" on its field; problems of no field go to the top of the form."""
-    names = [{"id": name} for name in form._fields]
-    errors = field_errors(names, str(err))
-    for name, text in errors.items():
-        form[name].errors = [text]
-    form.form_errors.extend(part for part in str(err).split("; ") if part.partition(": ")[0] not in errors)
-
-
-def _data(form: FlaskForm) -> dict:
-    return {name: value for name, value in form.data.items() if name != "csrf_token"}
-
-
 @bp.get("/customers", endpoint="customers")
 @office_required
 def customer_list():
@@ -88,9 +59,9 @@ def customer_new():
     form = NewCustomerForm()
     if form.validate_on_submit():
         try:
-            created = customers.create_customer(get_ctx(), staff=g.staff, **_data(form))
+            created = customers.create_customer(get_ctx(), staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash(f"Customer {created['name']} created.")
             return redirect(url_for("staff.customer_detail", customer_id=created["id"]))
@@ -115,9 +86,9 @@ def customer_edit(customer_id: int):
     form = CustomerForm()
     if form.validate_on_submit():
         try:
-            customers.update_customer(ctx, customer_id, staff=g.staff, **_data(form))
+            customers.update_customer(ctx, customer_id, staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("Customer saved.")
             return redirect(url_for("staff.customer_detail", customer_id=customer_id))
@@ -130,9 +101,9 @@ def contact_add(customer_id: int):
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            contact = customers.add_contact(get_ctx(), customer_id, staff=g.staff, **_data(form))
+            contact = customers.add_contact(get_ctx(), customer_id, staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash(f"Contact {contact['name']} added.")
             return redirect(url_for("staff.customer_edit", customer_id=customer_id))
@@ -148,7 +119,7 @@ def contact_remove(customer_id: int, contact_id: int):
     return redirect(url_for("staff.customer_edit", customer_id=customer_id))
 
 
-def _back(customer_id: int):
+def back_to_customer(customer_id: int):
     """Row actions return to the list (keeping its filters) or to the customer's page."""
     if request.form.get("back") == "detail":
         return redirect(url_for("staff.customer_detail", customer_id=customer_id))
@@ -161,7 +132,7 @@ def _back(customer_id: int):
 def customer_archive(customer_id: int):
     customer = customers.archive_customer(get_ctx(), customer_id, staff=g.staff)
     flash(f"{customer['name']} archived; portal access revoked. Restore it from the archived list.")
-    return _back(customer_id)
+    return back_to_customer(customer_id)
 
 
 @bp.post("/customers/<int:customer_id>/restore", endpoint="customer_restore")
@@ -169,7 +140,7 @@ def customer_archive(customer_id: int):
 def customer_restore(customer_id: int):
     customer = customers.restore_customer(get_ctx(), customer_id, staff=g.staff)
     flash(f"{customer['name']} restored.")
-    return _back(customer_id)
+    return back_to_customer(customer_id)
 
 
 @bp.post("/customers/<int:customer_id>/portal-access", endpoint="customer_portal_access")
@@ -182,7 +153,7 @@ def customer_portal_access(customer_id: int):
         flash(f"Portal access not granted: {str(err).removeprefix('portal_access: ')}.")
     else:
         flash(f"Portal access {'granted to' if granted else 'revoked for'} {customer['name']}.")
-    return _back(customer_id)
+    return back_to_customer(customer_id)
 
 
 @bp.get("/customers/<int:customer_id>", endpoint="customer_detail")
@@ -202,7 +173,7 @@ def _job_form(ctx) -> JobForm:
 
 
 def _job_data(form: JobForm) -> dict:
-    data = _data(form)
+    data = form_values(form)
     data["manager_id"] = int(data["manager_id"]) if data["manager_id"] else None
     return data
 
@@ -219,7 +190,7 @@ def job_new(customer_id: int):
         try:
             job = jobs.create_job(ctx, customer_id, staff=g.staff, **_job_data(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash(f"Job {job['name']} created.")
             return redirect(url_for("staff.customer_detail", customer_id=customer_id))
@@ -239,7 +210,7 @@ def job_edit(job_id: int):
         try:
             jobs.update_job(ctx, job_id, staff=g.staff, **_job_data(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("Job saved.")
             return redirect(url_for("staff.job_detail", job_id=job_id))

@@ -1,8 +1,10 @@
-"""Staff forms: the login form (WTForms) and the BPMN task form (fields come from the diagram)."""
+"""Staff forms: login, the BPMN task form (fields come from the diagram), service errors put on fields."""
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
+
+from engine.errors import InvalidInput
 
 
 class LoginForm(FlaskForm):
@@ -30,3 +32,17 @@ def field_errors(fields: list[dict], message: str) -> dict[str, str]:
         if name in ids and text:
             errors[name] = text
     return errors
+
+
+def show_errors(form: FlaskForm, err: InvalidInput) -> None:
+    """Put each "field: problem" of a service's InvalidInput on its field; the rest go to the top of the form."""
+    names = [{"id": name} for name in form._fields]
+    errors = field_errors(names, str(err))
+    for name, text in errors.items():
+        form[name].errors = [text]
+    form.form_errors.extend(part for part in str(err).split("; ") if part.partition(": ")[0] not in errors)
+
+
+def form_values(form: FlaskForm) -> dict:
+    """The form's fields as keyword arguments for a service (without the CSRF token)."""
+    return {name: value for name, value in form.data.items() if name != "csrf_token"}

@@ -11,9 +11,10 @@ from wtforms import FileField, SelectField, StringField
 from engine.errors import InvalidInput
 from engine.models import DocumentKind
 from engine.services import customers, invoices
+from webapp.auth import office_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.customers import _show_errors, office_required
+from webapp.staff.forms import show_errors
 
 KINDS = tuple(kind.value for kind in DocumentKind)
 LABELS = {"invoice": "Invoices", "quote": "Quotes"}
@@ -82,7 +83,7 @@ def invoice_new(customer_id: int):
                                               issued_on=form.issued_on.data, amount=form.amount.data,
                                               status=form.status.data, pdf_data=data, pdf_name=name)
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash(f"{kind.capitalize()} {created['number']} saved.")
             return redirect(url_for("staff.customer_invoices", customer_id=customer_id, kind=kind))
@@ -107,7 +108,7 @@ def invoice_edit(customer_id: int, invoice_id: int):
                                         issued_on=form.issued_on.data, amount=form.amount.data,
                                         status=form.status.data, pdf_data=data, pdf_name=name)
             except InvalidInput as err:
-                _show_errors(form, err)
+                show_errors(form, err)
             else:
                 flash(f"{invoice['kind'].capitalize()} {invoice['number']} saved.")
                 return redirect(url_for("staff.customer_invoices", customer_id=customer_id, kind=invoice["kind"]))

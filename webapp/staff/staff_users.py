@@ -17,7 +17,7 @@ from engine.services.staff_scope import ensure_admin
 from webapp.auth import login_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.customers import _data, _show_errors
+from webapp.staff.forms import form_values, show_errors
 
 ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in StaffRole]
 
@@ -63,9 +63,9 @@ def staff_user_new():
         form.role.data = StaffRole.EMPLOYEE.value
     elif form.validate_on_submit():
         try:
-            created = staff_users.create_user(get_ctx(), staff=g.staff, **_data(form))
+            created = staff_users.create_user(get_ctx(), staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash(f"Account for {created['name']} created.")
             return redirect(url_for("staff.staff_users"))
@@ -88,9 +88,9 @@ def staff_user_edit(user_id: int):
     form = StaffUserForm()
     if form.validate_on_submit():
         try:
-            staff_users.update_user(get_ctx(), user_id, staff=g.staff, **_data(form))
+            staff_users.update_user(get_ctx(), user_id, staff=g.staff, **form_values(form))
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("Account saved.")
             return redirect(url_for("staff.staff_users"))
@@ -105,7 +105,7 @@ def staff_user_password(user_id: int):
         try:
             staff_users.set_password(get_ctx(), user_id, form.password.data, staff=g.staff)
         except InvalidInput as err:
-            _show_errors(form, err)
+            show_errors(form, err)
         else:
             flash("Password changed; the account's open sessions were ended.")
             return redirect(url_for("staff.staff_user_edit", user_id=user_id))
