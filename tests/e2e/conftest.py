@@ -60,3 +60,15 @@ def live_server(live_ctx):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server_with_mailbox(live_ctx):
+    """As live_server, with the development mailbox on (/dev/mailbox, as in `make demo`); yields its base URL."""
+    app = create_app(ctx=live_ctx, config={"DEV_MAILBOX": True})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
