@@ -143,13 +143,13 @@ def test_invoice_pages(ctx, as_manager, manager, customer):
 def test_manager_gets_404_outside_its_scope(ctx, as_manager, admin):
     other = customers.create_customer(ctx, staff=admin, name="Bolt Windows", contact_name="Bo",
                                       contact_email="bo@bolt.example")
-    doc = invoices.create_invoice(ctx, other["id"], staff=admin, kind="quote", number="Q1", issued_on="2026-11-01",
+    doc = invoices.create_invoice(ctx, other["id"], staff=admin, kind="quote", number="QUOTE-2026-0917", issued_on="2026-11-01",
                                   amount="5", status="sent")
     cid = other["id"]
     for path in ("journal", "resources", "employees", "message", "qr", "invoices", f"invoices/{doc['id']}/edit"):
         assert as_manager.get(f"/customers/{cid}/{path}").status_code == 404, path
     assert as_manager.post(f"/customers/{cid}/hours-overview", data={"shown": "1"}).status_code == 404
-    assert "Q1" not in as_manager.get("/invoices?kind=quote").get_data(as_text=True)
+    assert "QUOTE-2026-0917" not in as_manager.get("/invoices?kind=quote").get_data(as_text=True)
 
 
 def test_employee_gets_403_on_admin_and_office_pages(client, employee, customer):
