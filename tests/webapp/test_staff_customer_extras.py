@@ -143,8 +143,8 @@ def test_invoice_pages(ctx, as_manager, manager, customer):
 def test_manager_gets_404_outside_its_scope(ctx, as_manager, admin):
     other = customers.create_customer(ctx, staff=admin, name="Bolt Windows", contact_name="Bo",
                                       contact_email="bo@bolt.example")
-    doc = invoices.create_invoice(ctx, other["id"], staff=admin, kind="quote", number="QUOTE-2026-0917", issued_on="2026-11-01",
-                                  amount="5", status="sent")
+    doc = invoices.create_invoice(ctx, other["id"], staff=admin, kind="quote", number="QUOTE-2026-0917",
+                                  issued_on="2026-11-01", amount="5", status="sent")
     cid = other["id"]
     for path in ("journal", "resources", "employees", "message", "qr", "invoices", f"invoices/{doc['id']}/edit"):
         assert as_manager.get(f"/customers/{cid}/{path}").status_code == 404, path
