@@ -87,8 +87,6 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
 def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, task_name, now) -> dict:
     data = row.data or {}
     shown = display_status(row.status, row.case_status)
-    if shown in ("awaiting_customer", "reminded") and task_id is not None:
-        shown = "escalated"  # the period ran out and the manager decides (decide_escalation is open)
     return {
         "id": row.id, "process_id": row.process_id,
         "kind": "Job" if row.process_id == "job_approval" else "Hours",

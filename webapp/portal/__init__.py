@@ -6,3 +6,5 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 from webapp.portal import auth  # noqa: E402, F401, I001 - the session loader on bp
 from webapp.portal import views  # noqa: E402, F401 - registers the routes on bp
+from webapp.portal import pages  # noqa: E402, F401 - approvals and project views on bp
+from webapp.portal import files  # noqa: E402, F401 - visits, documents and downloads on bp

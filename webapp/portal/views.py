@@ -6,7 +6,7 @@ A code never appears in a page, a redirect or a log: it travels only in the e-ma
 from flask import flash, g, redirect, render_template, request, session, url_for
 
 from engine.errors import NotAllowed
-from engine.services import portal_auth
+from engine.services import portal_auth, portal_views
 from webapp.extensions import get_ctx
 from webapp.portal import bp
 from webapp.portal.auth import (
@@ -119,7 +119,8 @@ def logout():
 @bp.get("/", endpoint="home")
 @portal_login_required
 def home():
-    return render_template("portal/home.html", customers=g.portal.customers, current=g.portal_customer)
+    view = portal_views.portal_home(get_ctx(), g.portal_actor, g.portal_customer.id)
+    return render_template("portal/home.html", customers=g.portal.customers, current=g.portal_customer, home=view)
 
 
 @bp.post("/staff-view/<int:customer_id>")

@@ -1,0 +1,95 @@
+"""Portal pages for visits (list and calendar), invoices and quotes, and the files a contact downloads.
+
+Files are served with nosniff and a CSP that lets nothing run; PDFs, zips and receipts as attachments.
+"""
+
+from datetime import date, timedelta
+
+from flask import Response, g, render_template, request, send_file
+
+from engine.services import portal_files, portal_views
+from webapp.extensions import get_ctx
+from webapp.portal import bp
+from webapp.portal.auth import portal_login_required
+from webapp.portal.pages import parse_day, parse_int
+
+
+def locked_down(response: Response) -> Response:
+    """An uploaded file is served as exactly its checked type and never runs as a page."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _month_of(today: date) -> tuple[date, date]:
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+@bp.get("/visits", endpoint="visits")
+@portal_login_required
+def visits():
+    ctx = get_ctx()
+    first, last = _month_of(ctx.clock().date())
+    date_from, date_to = parse_day("from") or first, parse_day("to") or last
+    employee_id = parse_int(request.args.get("employee"))
+    rows = portal_views.visits_overview(ctx, g.portal_actor, g.portal_customer.id, date_from, date_to, employee_id)
+    employees = sorted({(v["employee_id"], v["employee_name"]) for v in rows}, key=lambda e: (e[1], e[0]))
+    return render_template("portal/visits.html", visits=rows, employees=employees, date_from=date_from,
+                           date_to=date_to, employee_id=employee_id)
+
+
+@bp.get("/calendar", endpoint="calendar")
+@portal_login_required
+def calendar():
+    view = request.args.get("view") or "month"
+    calendar_view = portal_views.visits_calendar(get_ctx(), g.portal_actor, g.portal_customer.id, view,
+                                                 parse_day("anchor"), parse_int(request.args.get("employee")))
+    return render_template("portal/calendar.html", cal=calendar_view)
+
+
+@bp.get("/photos/<int:photo_id>", endpoint="photo")
+@portal_login_required
+def photo(photo_id: int):
+    path, name, content_type = portal_files.photo_file(get_ctx(), g.portal_actor, g.portal_customer.id, photo_id)
+    download = request.args.get("download") == "1"
+    return locked_down(send_file(path, mimetype=content_type, as_attachment=download,
+                                 download_name=portal_files.safe_name(name, f"photo-{photo_id}")))
+
+
+@bp.get("/photos.zip", endpoint="photos_zip")
+@portal_login_required
+def photos_zip():
+    data, name = portal_files.photos_zip(get_ctx(), g.portal_actor, g.portal_customer.id,
+                                         visit_id=parse_int(request.args.get("visit")),
+                                         date_from=parse_day("from"), date_to=parse_day("to"))
+    response = Response(data, mimetype="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return locked_down(response)
+
+
+@bp.get("/receipts/<int:registration_id>", endpoint="receipt")
+@portal_login_required
+def receipt(registration_id: int):
+    path, name, content_type = portal_files.receipt_file(get_ctx(), g.portal_actor, g.portal_customer.id,
+                                                         registration_id)
+    return locked_down(send_file(path, mimetype=content_type, as_attachment=True,
+                                 download_name=portal_files.safe_name(name, f"receipt-{registration_id}")))
+
+
+@bp.get("/documents", endpoint="documents")
+@portal_login_required
+def documents():
+    kind = request.args.get("kind") or "invoice"
+    rows = portal_files.list_documents(get_ctx(), g.portal_actor, g.portal_customer.id, kind)
+    return render_template("portal/documents.html", documents=rows, kind=kind)
+
+
+@bp.get("/documents/<int:document_id>.pdf", endpoint="document_pdf")
+@portal_login_required
+def document_pdf(document_id: int):
+    path, name, content_type = portal_files.document_pdf(get_ctx(), g.portal_actor, g.portal_customer.id,
+                                                         document_id)
+    return locked_down(send_file(path, mimetype=content_type, as_attachment=True, download_name=name))
