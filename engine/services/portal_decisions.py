@@ -11,11 +11,12 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from engine.errors import InvalidInput, NotAllowed, NotFound, SignoffError, TaskAlreadyCompleted
-from engine.models import ApprovalStatus, HumanTask, HumanTaskStatus, Job, Registration
+from engine.models import ApprovalStatus, HumanTask, HumanTaskStatus, Job, Registration, WorkflowInstance
 from engine.services.context import Actor, Context
 from engine.services.instances import commit_or_conflict, complete_locked, lock_instance
 
 DECISIONS = ("approve", "reject", "query")
+PAST = {"approve": "approved", "reject": "rejected", "query": "queried"}
 VERDICTS = ("approve", "reject")
 COMMENT_MAX = 2000
 
@@ -49,30 +50,35 @@ def decide_tasks(ctx: Context, actor: Actor, task_ids: list[int], decision: str,
     :raises InvalidInput: an unknown decision, or a query without a comment (then nothing is decided).
     """
     comment = _check(decision, comment, DECISIONS)
-    results = []
-    for task_id in dict.fromkeys(task_ids):
-        try:
-            with ctx.uow() as uow:
-                task = uow.session.get(HumanTask, task_id)
-                if task is None or not actor.can_complete(task.role, task.customer_id):
-                    raise NotFound(f"no task {task_id}")
-                name = task.name
-                complete_locked(ctx, uow.session, task_id, _form_data(task.form, decision, comment), actor)
-                commit_or_conflict(uow)
-            results.append({"task_id": task_id, "ok": True, "message": f"{name}: {decision}d"})
-        except TaskAlreadyCompleted as err:
-            results.append({"task_id": task_id, "ok": False, "message": f"already decided: {err}"})
-        except (NotFound, NotAllowed):
-            results.append({"task_id": task_id, "ok": False, "message": "not found"})
-        except SignoffError as err:
-            results.append({"task_id": task_id, "ok": False, "message": str(err)})
-    return results
+    return [_decide_task(ctx, actor, task_id, decision, comment) for task_id in dict.fromkeys(task_ids)]
+
+
+def _decide_task(ctx: Context, actor: Actor, task_id: int, decision: str, comment: str) -> dict:
+    """One item of a bulk decision, in its own transaction; the title tells the contact which item it was."""
+    title = ""
+    try:
+        with ctx.uow() as uow:
+            task = uow.session.get(HumanTask, task_id)
+            if task is None or not actor.can_complete(task.role, task.customer_id):
+                raise NotFound(f"no task {task_id}")
+            title = (uow.session.scalar(select(WorkflowInstance.data).where(
+                WorkflowInstance.id == task.instance_id)) or {}).get("title") or task.name
+            complete_locked(ctx, uow.session, task_id, _form_data(task.form, decision, comment), actor)
+            commit_or_conflict(uow)
+        return {"task_id": task_id, "title": title, "ok": True, "message": PAST[decision]}
+    except TaskAlreadyCompleted as err:
+        message = f"already decided: {err}"
+    except (NotFound, NotAllowed):
+        message = "not found"
+    except SignoffError as err:
+        message = str(err)
+    return {"task_id": task_id, "title": title, "ok": False, "message": message}
 
 
 def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registration_ids: list[int], verdict: str,
-                         comment: str = "") -> list[dict]:
-    """Approve or reject single registrations of `customer_id` that are under review; returns one result per
-    registration id ({"registration_id", "ok", "message"}).
+                         comment: str = "", job_id: int | None = None) -> list[dict]:
+    """Approve or reject single registrations of `customer_id` (and of `job_id` when given) that are under
+    review; returns one result per registration id ({"registration_id", "ok", "message"}).
 
     :raises InvalidInput: an unknown verdict or an overlong comment (then nothing is decided).
     :raises NotFound: a customer the actor does not act for.
@@ -81,10 +87,12 @@ def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registrat
     if customer_id not in actor.customer_ids and not actor.is_system:
         raise NotFound(f"no customer {customer_id}")
     wanted = list(dict.fromkeys(registration_ids))
+    query = (select(Registration.id, Registration.approval_instance_id).join(Job, Job.id == Registration.job_id)
+             .where(Registration.id.in_(wanted), Job.customer_id == customer_id))
+    if job_id is not None:
+        query = query.where(Job.id == job_id)
     with ctx.uow() as uow:
-        rows = uow.session.execute(select(Registration.id, Registration.approval_instance_id)
-                                   .join(Job, Job.id == Registration.job_id)
-                                   .where(Registration.id.in_(wanted), Job.customer_id == customer_id)).all()
+        rows = uow.session.execute(query).all()
     by_instance: dict[int, list[int]] = defaultdict(list)
     results = {rid: {"registration_id": rid, "ok": False, "message": "not found"} for rid in wanted}
     for rid, instance_id in rows:
@@ -95,7 +103,7 @@ def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registrat
     for instance_id, ids in by_instance.items():
         outcome = _decide_in_instance(ctx, actor, instance_id, ids, verdict, comment)
         for rid in ids:
-            results[rid] = {"registration_id": rid, **outcome.get(rid, {"ok": True, "message": f"{verdict}d"})}
+            results[rid] = {"registration_id": rid, **outcome.get(rid, {"ok": True, "message": PAST[verdict]})}
     return [results[rid] for rid in wanted]
 
 

@@ -16,7 +16,6 @@ from webapp.portal.auth import portal_login_required
 from webapp.staff.forms import field_errors, task_form_data
 
 RESULTS = "portal_results"  # flash category of per-item results: the page shows them as a list
-PAST = {"approve": "approved", "reject": "rejected", "query": "queried"}
 
 
 def parse_day(name: str) -> date | None:
@@ -43,13 +42,12 @@ def posted_ids(name: str) -> list[int]:
     return [int(value) for value in request.form.getlist(name) if value.isdigit()]
 
 
-def flash_results(results: list[dict], label: str, decision: str) -> None:
+def flash_results(results: list[dict], label: str) -> None:
     """One flashed line per item ("ok" or not): the next page shows them as the decision's results."""
     for result in results:
-        status, message = ("ok" if result["ok"] else "error"), result["message"]
-        if message.endswith(f"{decision}d"):  # the engine writes "rejectd"/"queryd"
-            message = message.removesuffix(f"{decision}d") + PAST.get(decision, f"{decision}d")
-        flash(f"{label} #{result[label.lower() + '_id']}: {message}", f"{RESULTS}-{status}")
+        status = "ok" if result["ok"] else "error"
+        name = result.get("title") or f"{label} #{result[label.lower() + '_id']}"
+        flash(f"{name}: {result['message']}", f"{RESULTS}-{status}")
 
 
 def render_approvals(status: int = 200, failed: dict | None = None, bulk_error: str | None = None):
@@ -94,7 +92,7 @@ def decide_bulk():
                                                 request.form.get("comment", ""))
     except InvalidInput as err:
         return render_approvals(400, bulk_error=f"Nothing was decided: {err}.")
-    flash_results(results, "Task", request.form.get("decision", ""))
+    flash_results(results, "Task")
     return redirect(url_for("portal.approvals"))
 
 
@@ -123,9 +121,9 @@ def decide_registrations(job_id: int):
     try:
         results = portal_decisions.decide_registrations(get_ctx(), g.portal_actor, g.portal_customer.id, ids,
                                                         request.form.get("verdict", ""),
-                                                        request.form.get("comment", ""))
+                                                        request.form.get("comment", ""), job_id=job_id)
     except InvalidInput as err:
         flash(f"Nothing was decided: {err}.", f"{RESULTS}-error")
         return redirect(back)
-    flash_results(results, "Registration", request.form.get("verdict", ""))
+    flash_results(results, "Registration")
     return redirect(back)
