@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidInput, NotFound
 from engine.models import Invoice, Job, Registration, StaffUser, Visit, VisitPhoto
 from engine.services.context import Actor, Context
-from engine.services.portal_views import KIND_SECTIONS, portal_scope, require_section, visit_period
+from engine.services.portal_scope import KIND_SECTIONS, portal_scope, require_section
+from engine.services.portal_visits import visit_period
 
 DOCUMENT_SECTIONS = {"invoice": "invoices", "quote": "quotes"}
 ZIP_MAX_PHOTOS = 500

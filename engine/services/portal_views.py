@@ -1,4 +1,4 @@
-"""Read side of the customer portal: home, review tasks with their evidence, project views and visits.
+"""Read side of the customer portal: home, review tasks with their evidence, and project views.
 
 Every function first checks that the contact acts for `customer_id`, then that each id it is given belongs to
 that customer; anything else is NotFound, so a contact never learns that another customer's data exists.
@@ -6,71 +6,29 @@ What a contact sees is limited by the company settings and the customer's own "s
 """
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.models import (
     ApprovalStatus,
-    Customer,
     HumanTask,
     HumanTaskStatus,
     InstanceStatus,
     Job,
     Registration,
     StaffUser,
-    Visit,
-    VisitPhoto,
     WorkflowInstance,
 )
-from engine.services.company_settings import load_settings
 from engine.services.context import Actor, Context
 from engine.services.inbox import urgency
+from engine.services.portal_scope import KIND_SECTIONS, iso, portal_scope, require_section
+from engine.services.portal_visits import visits_by_day
 from engine.services.work_fields import duration_text, money_text
 
-# registration kind -> the portal section that shows it
-KIND_SECTIONS = {"hours": "hours", "expense": "expenses", "mileage": "mileage"}
 DECIDABLE = (ApprovalStatus.SUBMITTED, ApprovalStatus.QUERIED)
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _minutes(start: datetime | None, end: datetime | None) -> int | None:
-    return int((end - start).total_seconds() // 60) if start and end else None
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def portal_scope(session: Session, actor: Actor, customer_id: int) -> tuple[Customer, dict[str, bool]]:
-    """The contact's customer and which portal sections it may see.
-
-    :raises NotFound: the actor does not act for the customer, or it is unknown, archived or without portal access.
-    """
-    if customer_id not in actor.customer_ids:
-        raise NotFound(f"no customer {customer_id}")
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.archived or not customer.portal_access:
-        raise NotFound(f"no customer {customer_id}")
-    settings = load_settings(session)
-    sections = {
-        "hours": settings.portal_shows_hours, "expenses": settings.portal_shows_expenses,
-        "mileage": settings.portal_shows_mileage,
-        "visits": bool(settings.portal_shows_visits and customer.show_hours_overview),
-        "invoices": settings.portal_shows_invoices, "quotes": settings.portal_shows_quotes,
-    }
-    return customer, sections
-
-
-def require_section(sections: dict[str, bool], name: str) -> None:
-    """:raises NotFound: the section is hidden from contacts (or unknown)."""
-    if not sections.get(name):
-        raise NotFound("not shown in the portal")
 
 
 def _visible_kinds(sections: dict[str, bool]) -> list[str]:
@@ -104,8 +62,8 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
         tasks = _review_tasks(session, customer_id, ctx.clock())
     return {
         "customer": {"id": customer.id, "name": customer.name},
-        "jobs": [{"id": job.id, "name": job.name, "period_start": _iso(job.period_start),
-                  "period_end": _iso(job.period_end), "approval_status": job.approval_status,
+        "jobs": [{"id": job.id, "name": job.name, "period_start": iso(job.period_start),
+                  "period_end": iso(job.period_end), "approval_status": job.approval_status,
                   "counts": counts.get(job.id, {})} for job in jobs],
         "open_tasks": tasks, "sections": sections,
     }
@@ -119,7 +77,7 @@ def _review_tasks(session: Session, customer_id: int, now: datetime) -> list[dic
              .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
     return [{"id": task.id, "name": task.name, "element_id": task.element_id, "instance_id": task.instance_id,
              "title": (data or {}).get("title") or task.name, "kind": "Job" if process == "job_approval" else "Hours",
-             "due_at": _iso(task.due_at), "urgency": urgency(task.due_at, now), "form": task.form}
+             "due_at": iso(task.due_at), "urgency": urgency(task.due_at, now), "form": task.form}
             for task, process, data in session.execute(query)]
 
 
@@ -150,9 +108,9 @@ def get_review_task(ctx: Context, actor: Actor, customer_id: int, task_id: int) 
 
 def _registration_view(row: Registration, employee_name: str) -> dict:
     return {
-        "id": row.id, "job_id": row.job_id, "kind": row.kind, "date": _iso(row.work_date),
-        "employee_id": row.employee_id, "employee_name": employee_name, "start_time": _iso(row.start_time),
-        "end_time": _iso(row.end_time), "minutes": row.minutes, "duration": duration_text(row.minutes),
+        "id": row.id, "job_id": row.job_id, "kind": row.kind, "date": iso(row.work_date),
+        "employee_id": row.employee_id, "employee_name": employee_name, "start_time": iso(row.start_time),
+        "end_time": iso(row.end_time), "minutes": row.minutes, "duration": duration_text(row.minutes),
         "amount_cents": row.amount_cents, "amount": money_text(row.amount_cents), "km": row.distance_km,
         "from_place": row.from_place, "to_place": row.to_place, "description": row.description,
         "status": row.status, "customer_decision": row.customer_decision, "customer_comment": row.customer_comment,
@@ -171,7 +129,7 @@ def _evidence(session: Session, customer_id: int, instance_ids: list[int], secti
                                   Registration.kind.in_(_visible_kinds(sections)))
                            .order_by(Registration.work_date, Registration.start_time, Registration.id)).all()
     hours = [(row.employee_id, row.work_date) for row, _ in rows if row.kind == "hours"]
-    visits = _visits_by_day(session, customer_id, hours) if hours and sections["visits"] else {}
+    visits = visits_by_day(session, customer_id, hours) if hours and sections["visits"] else {}
     result: dict[int, list] = defaultdict(list)
     for row, name in rows:
         view = _registration_view(row, name)
@@ -179,62 +137,6 @@ def _evidence(session: Session, customer_id: int, instance_ids: list[int], secti
             view["visits"] = visits.get((row.employee_id, row.work_date), [])
         result[row.approval_instance_id].append(view)
     return result
-
-
-def _visits_by_day(session: Session, customer_id: int, keys: list[tuple[int, date]]) -> dict[tuple, list]:
-    first, last = min(day for _, day in keys), max(day for _, day in keys)
-    views = _visit_views(session, customer_id, first, last, None, {e for e, _ in keys})
-    by_day: dict[tuple, list] = defaultdict(list)
-    for view in views:
-        by_day[(view["employee_id"], date.fromisoformat(view["date"]))].append(view)
-    return by_day
-
-
-def visit_period(date_from: date | None, date_to: date | None) -> ColumnElement[bool]:
-    """A visit's day is the day of its check-in, else of its planned start (UTC); either bound may be open."""
-    def within(column) -> ColumnElement[bool]:
-        bounds = [column.is_not(None)]
-        if date_from is not None:
-            bounds.append(column >= _midnight(date_from))
-        if date_to is not None:
-            bounds.append(column < _midnight(date_to + timedelta(days=1)))
-        return and_(*bounds)
-    return or_(within(Visit.checked_in_at), and_(Visit.checked_in_at.is_(None), within(Visit.planned_start)))
-
-
-def _visit_views(session: Session, customer_id: int, date_from: date, date_to: date, employee_id: int | None,
-                 employee_ids: set[int] | None = None) -> list[dict]:
-    """Visits whose check-in (else planned start) falls in the days, sorted by that time, with their photos."""
-    query = (select(Visit, StaffUser.name).join(StaffUser, StaffUser.id == Visit.employee_id)
-             .where(Visit.customer_id == customer_id, visit_period(date_from, date_to)))
-    if employee_id is not None:
-        query = query.where(Visit.employee_id == employee_id)
-    if employee_ids is not None:
-        query = query.where(Visit.employee_id.in_(sorted(employee_ids)))
-    rows = session.execute(query).all()
-    photos: dict[int, list] = defaultdict(list)
-    if rows:
-        for photo in session.scalars(select(VisitPhoto).where(VisitPhoto.visit_id.in_([v.id for v, _ in rows]))
-                                     .order_by(VisitPhoto.id)):
-            photos[photo.visit_id].append({"id": photo.id, "original_name": photo.original_name,
-                                           "content_type": photo.content_type})
-    views = [_visit_view(visit, name, photos.get(visit.id, [])) for visit, name in rows]
-    return sorted(views, key=lambda v: (v["at"], v["id"]))
-
-
-def _visit_view(visit: Visit, employee_name: str, photos: list[dict]) -> dict:
-    at = visit.checked_in_at or visit.planned_start
-    planned, actual = _minutes(visit.planned_start, visit.planned_end), _minutes(visit.checked_in_at,
-                                                                                 visit.checked_out_at)
-    difference = actual - planned if planned is not None and actual is not None else None
-    return {
-        "id": visit.id, "job_id": visit.job_id, "employee_id": visit.employee_id, "employee_name": employee_name,
-        "date": _iso(at.date()), "at": _iso(at), "planned_start": _iso(visit.planned_start),
-        "planned_end": _iso(visit.planned_end), "checked_in_at": _iso(visit.checked_in_at),
-        "checked_out_at": _iso(visit.checked_out_at), "planned_minutes": planned,
-        "planned_duration": duration_text(planned), "actual_minutes": actual, "actual_duration": duration_text(actual),
-        "difference_minutes": difference, "note": visit.note, "photos": photos,
-    }
 
 
 def project_view(ctx: Context, actor: Actor, customer_id: int, job_id: int, kind: str = "hours",
@@ -265,8 +167,8 @@ def project_view(ctx: Context, actor: Actor, customer_id: int, job_id: int, kind
     minutes = sum(r["minutes"] or 0 for r in rows)
     cents = sum(r["amount_cents"] or 0 for r in rows)
     return {
-        "job": {"id": job.id, "name": job.name, "period_start": _iso(job.period_start),
-                "period_end": _iso(job.period_end), "approval_status": job.approval_status},
+        "job": {"id": job.id, "name": job.name, "period_start": iso(job.period_start),
+                "period_end": iso(job.period_end), "approval_status": job.approval_status},
         "kind": kind, "rows": rows, "sections": sections,
         "totals": {"minutes": minutes, "duration": duration_text(minutes), "amount_cents": cents,
                    "amount": money_text(cents), "km": round(sum(r["km"] or 0 for r in rows), 2), "count": len(rows)},
@@ -286,67 +188,3 @@ def _filters(date_from: date | None, date_to: date | None, employee_id: int | No
     if status:
         conditions.append(Registration.status == status)
     return conditions
-
-
-def visits_overview(ctx: Context, actor: Actor, customer_id: int, date_from: date, date_to: date,
-                    employee_id: int | None = None) -> list[dict]:
-    """The customer's visits in the days, sorted by time: planned and actual times, durations and photos.
-
-    :raises NotFound: a customer the actor does not act for, or visits are not shown to its contacts.
-    """
-    with ctx.uow() as uow:
-        _, sections = portal_scope(uow.session, actor, customer_id)
-        require_section(sections, "visits")
-        return _visit_views(uow.session, customer_id, date_from, date_to, employee_id)
-
-
-def month_calendar(year: int, month: int) -> list[list[date]]:
-    """The weeks (Monday first, full weeks) that cover the month."""
-    first = date(year, month, 1)
-    start = first - timedelta(days=first.weekday())
-    following = date(year + month // 12, month % 12 + 1, 1)
-    weeks = []
-    while start < following:
-        weeks.append([start + timedelta(days=i) for i in range(7)])
-        start += timedelta(days=7)
-    return weeks
-
-
-def week_days(anchor: date) -> list[date]:
-    """The ISO week (Monday to Sunday) that holds `anchor`."""
-    monday = anchor - timedelta(days=anchor.weekday())
-    return [monday + timedelta(days=i) for i in range(7)]
-
-
-def _shift_month(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def visits_calendar(ctx: Context, actor: Actor, customer_id: int, view: str = "month", anchor: date | None = None,
-                    employee_id: int | None = None) -> dict:
-    """Visits on a month grid (full weeks, Monday first) or one ISO week, with the anchors of the pages around.
-
-    :raises NotFound: as visits_overview, or an unknown view.
-    """
-    anchor = anchor or ctx.clock().date()
-    if view == "month":
-        weeks = month_calendar(anchor.year, anchor.month)
-        prev_anchor, next_anchor = _shift_month(anchor, -1), _shift_month(anchor, 1)
-        label = f"{anchor:%B %Y}"
-    elif view == "week":
-        weeks = [week_days(anchor)]
-        prev_anchor, next_anchor = weeks[0][0] - timedelta(days=7), weeks[0][0] + timedelta(days=7)
-        iso = anchor.isocalendar()
-        label = f"Week {iso.week}, {iso.year}"
-    else:
-        raise NotFound(f"no calendar view {view}")
-    visits = visits_overview(ctx, actor, customer_id, weeks[0][0], weeks[-1][-1], employee_id)
-    by_day: dict[str, list] = defaultdict(list)
-    for visit in visits:
-        by_day[visit["date"]].append(visit)
-    return {
-        "view": view, "label": label, "anchor": _iso(anchor), "prev": _iso(prev_anchor), "next": _iso(next_anchor),
-        "weeks": [[{"date": _iso(day), "in_month": view == "week" or day.month == anchor.month,
-                    "visits": by_day.get(_iso(day), [])} for day in week] for week in weeks],
-    }

@@ -13,15 +13,8 @@ from engine.models import Customer, Invoice, Registration, Visit, VisitPhoto
 from engine.services import approvals, company_settings, customers, jobs
 from engine.services.portal_decisions import decide_tasks
 from engine.services.portal_files import document_pdf, list_documents, photo_file, photos_zip, receipt_file
-from engine.services.portal_views import (
-    get_review_task,
-    list_review_tasks,
-    month_calendar,
-    portal_home,
-    project_view,
-    visits_calendar,
-    visits_overview,
-)
+from engine.services.portal_views import get_review_task, list_review_tasks, portal_home, project_view
+from engine.services.portal_visits import month_calendar, visits_calendar, visits_overview
 from engine.services.staff_auth import create_staff_user
 from engine.storage import IMAGE, PDF
 from tests.engine.test_approvals import PASSWORD, add_hours, contact, customer, job, office

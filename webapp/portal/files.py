@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask import Response, g, render_template, request, send_file
 
-from engine.services import portal_files, portal_views
+from engine.services import portal_files, portal_visits
 from webapp.extensions import get_ctx
 from webapp.portal import bp
 from webapp.portal.auth import portal_login_required
@@ -35,7 +35,7 @@ def visits():
     first, last = _month_of(ctx.clock().date())
     date_from, date_to = parse_day("from") or first, parse_day("to") or last
     employee_id = parse_int(request.args.get("employee"))
-    rows = portal_views.visits_overview(ctx, g.portal_actor, g.portal_customer.id, date_from, date_to, employee_id)
+    rows = portal_visits.visits_overview(ctx, g.portal_actor, g.portal_customer.id, date_from, date_to, employee_id)
     employees = sorted({(v["employee_id"], v["employee_name"]) for v in rows}, key=lambda e: (e[1], e[0]))
     return render_template("portal/visits.html", visits=rows, employees=employees, date_from=date_from,
                            date_to=date_to, employee_id=employee_id)
@@ -45,7 +45,7 @@ def visits():
 @portal_login_required
 def calendar():
     view = request.args.get("view") or "month"
-    calendar_view = portal_views.visits_calendar(get_ctx(), g.portal_actor, g.portal_customer.id, view,
+    calendar_view = portal_visits.visits_calendar(get_ctx(), g.portal_actor, g.portal_customer.id, view,
                                                  parse_day("anchor"), parse_int(request.args.get("employee")))
     return render_template("portal/calendar.html", cal=calendar_view)
 
