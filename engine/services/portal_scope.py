@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from engine.errors import NotFound
 from engine.models import Customer
 from engine.services.company_settings import load_settings
-from engine.services.context import Actor
+from engine.services.context import Actor, Context
 
 # registration kind -> the portal section that shows it
 KIND_SECTIONS = {"hours": "hours", "expense": "expenses", "mileage": "mileage"}
@@ -42,3 +42,12 @@ def require_section(sections: dict[str, bool], name: str) -> None:
     """:raises NotFound: the section is hidden from contacts (or unknown)."""
     if not sections.get(name):
         raise NotFound("not shown in the portal")
+
+
+def portal_sections(ctx: Context, actor: Actor, customer_id: int) -> dict[str, bool]:
+    """Which sections the portal shows this contact for this customer (for its navigation).
+
+    :raises NotFound: as portal_scope.
+    """
+    with ctx.uow() as uow:
+        return portal_scope(uow.session, actor, customer_id)[1]

@@ -196,4 +196,5 @@ def test_sections_hidden_by_the_settings_give_404(dana, ctx, office, customer, j
         assert dana.get(url).status_code == 404, url
     home = dana.get("/portal/").get_data(as_text=True)
     assert 'href="/portal/visits"' not in home and "kind=invoice" not in home and "kind=quote" in home
-    assert dana.get("/portal/documents?kind=quote").status_code == 200
+    quotes = dana.get("/portal/documents?kind=quote")
+    assert quotes.status_code == 200 and "kind=invoice" not in quotes.get_data(as_text=True)  # no tab, no nav link

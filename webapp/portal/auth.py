@@ -11,7 +11,7 @@ import functools
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from engine.errors import NotFound
-from engine.services import portal_auth
+from engine.services import portal_auth, portal_scope
 from webapp.extensions import get_ctx
 from webapp.portal import bp
 
@@ -28,7 +28,8 @@ def client_ip() -> str:
 
 @bp.before_request
 def load_portal() -> None:
-    """Set g.portal, g.portal_actor and g.portal_customer (404 for a customer not in the session)."""
+    """Set g.portal, g.portal_actor, g.portal_customer (404 for a customer not in the session) and
+    g.portal_sections (what the settings let this contact see, for the navigation)."""
     g.portal_drop_cookie = False
     view = _staff_view()
     if view is None:
@@ -38,6 +39,8 @@ def load_portal() -> None:
     g.portal = view
     g.portal_actor = view.actor if view else None
     g.portal_customer = _chosen_customer(view) if view else None
+    g.portal_sections = (portal_scope.portal_sections(get_ctx(), g.portal_actor, g.portal_customer.id)
+                         if view else {})
 
 
 def _staff_view() -> portal_auth.PortalView | None:
