@@ -5,7 +5,7 @@ Every list is one query, narrowed to the customers the staff member may see.
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from engine.models import (
     Customer,
@@ -17,7 +17,7 @@ from engine.models import (
     RegistrationKind,
     WorkflowInstance,
 )
-from engine.services.approvals import ACTIVE_CASE, SENDABLE
+from engine.services.approvals import ACTIVE_CASE, APPROVED_CASE, SENDABLE
 from engine.services.context import Context
 from engine.services.staff_scope import StaffMember, visible_customer
 
@@ -98,12 +98,13 @@ def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, t
         "paused": row.case_status == "queried" and row.status == InstanceStatus.RUNNING,
         "manager_task_id": task_id, "manager_task_name": task_name,
         "can_cancel": row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR),
-        "can_resend": row.case_status not in ("approved", "expired_auto_approved"),
+        "can_resend": row.case_status not in APPROVED_CASE,
     }
 
 
 def list_sendable_jobs(ctx: Context, *, staff: StaffMember) -> list[dict]:
-    """Jobs that require customer approval and are not under approval now, with their unsent work counted."""
+    """Jobs that require customer approval, are not under approval now and, once approved, have new work;
+    with their unsent work counted."""
     unsent = (select(Registration.job_id, func.count(Registration.id).label("n"),
                      func.sum(Registration.minutes).label("minutes"))
               .where(Registration.status.in_(SENDABLE)).group_by(Registration.job_id).subquery())
@@ -111,7 +112,8 @@ def list_sendable_jobs(ctx: Context, *, staff: StaffMember) -> list[dict]:
              .join(Customer, Customer.id == Job.customer_id)
              .outerjoin(unsent, unsent.c.job_id == Job.id)
              .where(visible_customer(staff), Customer.archived.is_(False), Job.requires_customer_approval.is_(True),
-                    Job.approval_status.not_in((*ACTIVE_CASE, "submitted")))
+                    Job.approval_status.not_in((*ACTIVE_CASE, "submitted")),
+                    or_(Job.approval_status.not_in(APPROVED_CASE), unsent.c.n > 0))
              .order_by(func.lower(Customer.name), func.lower(Job.name)))
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()

@@ -29,6 +29,7 @@ from engine.services.instances import cancel_locked, create_instance
 from engine.services.staff_scope import StaffMember, get_visible_customer
 
 ACTIVE_CASE = frozenset({"awaiting_customer", "reminded", "queried", "escalated"})
+APPROVED_CASE = frozenset({"approved", "expired_auto_approved"})
 SENDABLE = (ApprovalStatus.DRAFT, ApprovalStatus.REJECTED)  # rejected work may be corrected and sent again
 
 
@@ -102,6 +103,9 @@ def send_job_for_approval(ctx: Context, job_id: int, *, staff: StaffMember) -> i
         get_visible_customer(session, staff, job.customer_id)
         if job.approval_status in ACTIVE_CASE or job.approval_status == "submitted":
             raise InvalidInput(f"job: {job.name} is already under approval")
+        if job.approval_status in APPROVED_CASE and session.scalar(select(Registration.id).where(
+                Registration.job_id == job.id, Registration.status.in_(SENDABLE)).limit(1)) is None:
+            raise InvalidInput(f"job: {job.name} is approved and has no new work to send")
         instance_id = _start_job_case(ctx, session, staff, job)
         uow.commit()
         return instance_id
@@ -209,7 +213,7 @@ def resend_approval(ctx: Context, instance_id: int, *, staff: StaffMember) -> in
     with ctx.uow() as uow:
         session = uow.session
         row = _visible_case(session, staff, instance_id)
-        if row.case_status in ("approved", "expired_auto_approved"):
+        if row.case_status in APPROVED_CASE:
             raise InvalidInput(f"approval {instance_id} ended approved; there is nothing to send again")
         if row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
             cancel_locked(ctx, session, instance_id, _actor(staff), "sent again")

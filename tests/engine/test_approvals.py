@@ -189,3 +189,15 @@ def test_two_people_sending_the_same_job_at_once_start_one_approval(ctx, office,
     errors = [error for value, error in results if error is not None]
     assert len(started) == 1 and len(errors) == 1 and isinstance(errors[0], InvalidInput)
     assert [a["id"] for a in approval_board.list_approvals(ctx, staff=admin)] == started
+
+
+def test_an_approved_job_is_sent_again_only_with_new_work(ctx, office, customer, job):
+    _, manager = office
+    iid = approvals.send_job_for_approval(ctx, job["id"], staff=manager)
+    complete_task(ctx, only_open_task(ctx, iid, "review_job").id, {"decision": "approve"}, contact(customer["id"]))
+    assert approval_board.list_sendable_jobs(ctx, staff=manager) == []
+    with pytest.raises(InvalidInput, match="approved and has no new work"):
+        approvals.send_job_for_approval(ctx, job["id"], staff=manager)
+    add_hours(ctx, job["id"], manager.id, date(2026, 11, 20))
+    assert [j["unsent_count"] for j in approval_board.list_sendable_jobs(ctx, staff=manager)] == [1]
+    assert approvals.send_job_for_approval(ctx, job["id"], staff=manager) != iid
