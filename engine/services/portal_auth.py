@@ -21,6 +21,7 @@ from engine.errors import NotAllowed, NotFound
 from engine.models import Contact, Customer, OutboxMessage, OutboxStatus, PortalLoginCode, PortalSession
 from engine.services.context import Actor, Context
 from engine.services.portal_throttle import Throttled, check, prune, record
+from engine.tokens import new_token, token_hash
 
 CODE_DIGITS = 6
 SEEN_RESOLUTION = timedelta(minutes=1)
@@ -70,9 +71,6 @@ class PortalView:
         return Actor(name, roles=frozenset({"customer"}), customer_ids=self.customer_ids)
 
 
-def _sha256(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
 
 def _code_hash(request_token: str, email: str, code: str) -> str:
     """HMAC-SHA256 of the code, keyed with the browser's request token (which is stored only as a SHA-256).
@@ -114,11 +112,11 @@ def _issue(ctx: Context, uow_session: Session, email: str, client_ip: str, now: 
     uow_session.execute(update(PortalLoginCode).where(
         PortalLoginCode.email == email, PortalLoginCode.used_at.is_(None),
         PortalLoginCode.invalidated_at.is_(None)).values(invalidated_at=now))
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
     # the same work for every address (row, hash), so the answer does not tell whether it is known
     uow_session.add(PortalLoginCode(
-        email=email, code_hash=_code_hash(token, email, code), request_token_hash=_sha256(token),
+        email=email, code_hash=_code_hash(token, email, code), request_token_hash=token_hash(token),
         client_ip=client_ip[:64], created_at=now, expires_at=now + timedelta(minutes=settings.portal_code_minutes),
         failed_attempts=0))
     contacts = _eligible(uow_session, email)
@@ -156,7 +154,7 @@ def resend_code(ctx: Context, request_token: str | None, client_ip: str) -> Logi
     """
     with ctx.uow() as uow:
         row = uow.session.scalar(select(PortalLoginCode).where(
-            PortalLoginCode.request_token_hash == _sha256(request_token or "")))
+            PortalLoginCode.request_token_hash == token_hash(request_token or "")))
     if row is None or not request_token:
         raise CodeRejected("Start again: enter your e-mail address.")
     return request_code(ctx, row.email, client_ip)
@@ -177,7 +175,7 @@ def verify_code(ctx: Context, request_token: str | None, code: str, client_ip: s
         session = uow.session
         check(session, settings, now, client_ip=client_ip, wrong_codes=True)
         row = session.scalar(select(PortalLoginCode).where(
-            PortalLoginCode.request_token_hash == _sha256(request_token or "")))
+            PortalLoginCode.request_token_hash == token_hash(request_token or "")))
         if row is None or not request_token:
             raise CodeRejected("Start again: enter your e-mail address.")
         if row.used_at or row.invalidated_at or now >= row.expires_at:
@@ -197,8 +195,8 @@ def verify_code(ctx: Context, request_token: str | None, code: str, client_ip: s
             raise CodeRejected(NEW_CODE_NEEDED)
         if old_session_token:
             _end(session, old_session_token, now)
-        token = secrets.token_urlsafe(32)
-        session.add(PortalSession(id=_sha256(token), email=row.email, user_agent=(user_agent or "")[:300],
+        token = new_token()
+        session.add(PortalSession(id=token_hash(token), email=row.email, user_agent=(user_agent or "")[:300],
                                   client_ip=client_ip[:64], created_at=now, last_seen_at=now))
         _queue(session, "login_notice_to_customer", row.email, {
             "at": now.isoformat(), "browser": describe_browser(user_agent), "client_ip": client_ip,
@@ -217,7 +215,7 @@ def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
         return None
     with ctx.uow() as uow:
         session = uow.session
-        row = session.get(PortalSession, _sha256(token))
+        row = session.get(PortalSession, token_hash(token))
         if row is None or row.ended_at is not None:
             return None
         now = ctx.clock()
@@ -243,7 +241,7 @@ def end_session(ctx: Context, token: str | None) -> None:
 
 
 def _end(session: Session, token: str, now: datetime) -> None:
-    session.execute(update(PortalSession).where(PortalSession.id == _sha256(token),
+    session.execute(update(PortalSession).where(PortalSession.id == token_hash(token),
                                                 PortalSession.ended_at.is_(None)).values(ended_at=now))
 
 

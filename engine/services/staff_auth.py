@@ -4,7 +4,6 @@ The cookie carries a random token; only its SHA-256 hash is stored, so a leaked 
 replayed as a cookie, and ending the row (logout, deactivation, expiry) ends every copy of the cookie.
 """
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy import select, update
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.models import StaffRole, StaffSession, StaffUser
 from engine.services.context import Actor, Context
+from engine.tokens import new_token, token_hash
 
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -53,9 +53,6 @@ class StaffView:
 def _view(user: StaffUser) -> StaffView:
     return StaffView(user.id, user.email, user.name, user.role, user.may_send_for_approval)
 
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _normalize_email(email: str) -> str:
@@ -115,9 +112,9 @@ def authenticate(ctx: Context, email: str, password: str) -> str:
             raise NotAllowed(WRONG_LOGIN)
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = ctx.clock()
-        uow.session.add(StaffSession(id=_hash_token(token), user_id=user.id, created_at=now, last_seen_at=now))
+        uow.session.add(StaffSession(id=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
         uow.commit()
         return token
 
@@ -128,7 +125,7 @@ def resolve_session(ctx: Context, token: str | None) -> StaffView | None:
         return None
     with ctx.uow() as uow:
         session = uow.session
-        row = session.get(StaffSession, _hash_token(token))
+        row = session.get(StaffSession, token_hash(token))
         if row is None or row.ended_at is not None:
             return None
         now = ctx.clock()
@@ -148,7 +145,7 @@ def end_session(ctx: Context, token: str | None) -> None:
     if not token:
         return
     with ctx.uow() as uow:
-        row = uow.session.get(StaffSession, _hash_token(token))
+        row = uow.session.get(StaffSession, token_hash(token))
         if row is not None and row.ended_at is None:
             row.ended_at = ctx.clock()
         uow.commit()
