@@ -245,13 +245,16 @@ def _documents(ctx: Context, rng: random.Random, today: date, customers: dict[st
 
 
 def _approvals(ctx: Context, admin: StaffView, today: date, customers: dict[str, int], jobs: dict[str, Job]) -> None:
-    """One job awaiting the customer, one approved, one queried, and a timesheet of the previous weeks."""
+    """Harbour View Dental has a job and a timesheet waiting (approve one, reject hours in the other); Golden
+    Crust approved its job; Greenleaf queried one and has a timesheet waiting."""
+    last_sunday = today - timedelta(days=today.weekday() + 1)
     send_job_for_approval(ctx, jobs["windows"].id, staff=admin)
-    _decide(ctx, send_job_for_approval(ctx, jobs["weekly"].id, staff=admin), customers["harbour"], "Hanna Smit",
-            {"decision": "approve", "comment": "All fine, thank you!"})
+    send_hours_for_approval(ctx, customers["harbour"], staff=admin, period_start=today - timedelta(days=30),
+                            period_end=last_sunday, job_id=jobs["weekly"].id)
+    _decide(ctx, send_job_for_approval(ctx, jobs["kitchen"].id, staff=admin), customers["crust"],
+            "Pieter de Bakker", {"decision": "approve", "comment": "All fine, thank you!"})
     _decide(ctx, send_job_for_approval(ctx, jobs["carpet"].id, staff=admin), customers["greenleaf"], "Olivia Groen",
             {"decision": "query", "comment": "Were the meeting rooms on the 2nd floor included?"})
-    last_sunday = today - timedelta(days=today.weekday() + 1)
     send_hours_for_approval(ctx, customers["greenleaf"], staff=admin, period_start=today - timedelta(days=30),
                             period_end=last_sunday, job_id=jobs["office"].id)
 

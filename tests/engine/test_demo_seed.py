@@ -73,7 +73,7 @@ def test_seeding_creates_a_whole_demo_company_once(ctx, clock):
     assert kinds == {"hours", "expense", "mileage"}
     assert _count(ctx, Registration, Registration.kind == "hours") >= 40
     assert {"awaiting_customer", "approved", "queried"} <= statuses
-    assert _count(ctx, WorkflowInstance, WorkflowInstance.process_id == "timesheet_approval") == 1
+    assert _count(ctx, WorkflowInstance, WorkflowInstance.process_id == "timesheet_approval") == 2
     assert invitations == {email for email, _ in logins.contacts}
 
     assert seed_demo_company(ctx) is None  # a second call does nothing
