@@ -55,7 +55,8 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
         counts: dict[int, dict[str, int]] = defaultdict(dict)
         rows = session.execute(select(Registration.job_id, Registration.status, func.count(Registration.id))
                                .join(Job, Job.id == Registration.job_id)
-                               .where(Job.customer_id == customer_id, Registration.kind.in_(_visible_kinds(sections)))
+                               .where(Job.customer_id == customer_id, Registration.kind.in_(_visible_kinds(sections)),
+                                      Registration.status != ApprovalStatus.DRAFT)
                                .group_by(Registration.job_id, Registration.status))
         for job_id, status, count in rows:
             counts[job_id][status] = count
@@ -172,13 +173,15 @@ def project_view(ctx: Context, actor: Actor, customer_id: int, job_id: int, kind
         "kind": kind, "rows": rows, "sections": sections,
         "totals": {"minutes": minutes, "duration": duration_text(minutes), "amount_cents": cents,
                    "amount": money_text(cents), "km": round(sum(r["km"] or 0 for r in rows), 2), "count": len(rows)},
-        "employees": [(eid, name) for eid, name in employees], "statuses": [str(s) for s in ApprovalStatus],
+        "employees": [(eid, name) for eid, name in employees],
+        "statuses": [str(s) for s in ApprovalStatus if s != ApprovalStatus.DRAFT],
         "decidable_ids": [r["id"] for r in rows if r["id"] in decidable],
     }
 
 
 def _filters(date_from: date | None, date_to: date | None, employee_id: int | None, status: str | None) -> list:
-    conditions = []
+    """The project view's filters; drafts are the staff's own until sent, so contacts never see them."""
+    conditions = [Registration.status != ApprovalStatus.DRAFT]
     if date_from is not None:
         conditions.append(Registration.work_date >= date_from)
     if date_to is not None:

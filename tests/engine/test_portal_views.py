@@ -286,3 +286,12 @@ def test_a_receipt_downloads_only_for_its_own_customer(ctx, customer, job, eli, 
     assert path.read_bytes() == PNG and (name, content_type) == ("bon.png", "image/png")
     with pytest.raises(NotFound):
         receipt_file(ctx, contact(other["id"]), other["id"], expense)
+
+
+def test_drafts_stay_with_the_staff_until_they_are_sent(ctx, office, customer, job):
+    _, manager = office
+    draft = add_hours(ctx, job["id"], manager.id, date(2026, 11, 2))
+    view = project_view(ctx, contact(customer["id"]), customer["id"], job["id"])
+    assert draft not in [row["id"] for row in view["rows"]] and "draft" not in view["statuses"]
+    home = portal_home(ctx, contact(customer["id"]), customer["id"])
+    assert all("draft" not in j["counts"] for j in home["jobs"])
