@@ -5,7 +5,7 @@ Every list is one query, narrowed to the customers the staff member may see.
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from engine.models import (
     Customer,
@@ -63,11 +63,18 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
                            func.min(HumanTask.name).label("task_name"))
                     .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "manager")
                     .group_by(HumanTask.instance_id).subquery())
+    verdicts = (select(Registration.approval_instance_id.label("instance_id"),
+                       func.count(Registration.id).label("total"),
+                       func.count(case((Registration.customer_decision == "approve", 1))).label("approved"),
+                       func.count(case((Registration.customer_decision == "reject", 1))).label("rejected"))
+                .where(Registration.approval_instance_id.is_not(None))
+                .group_by(Registration.approval_instance_id).subquery())
     query = (select(WorkflowInstance, Customer.name, customer_task.c.due_at, manager_task.c.task_id,
-                    manager_task.c.task_name)
+                    manager_task.c.task_name, verdicts.c.total, verdicts.c.approved, verdicts.c.rejected)
              .join(Customer, Customer.id == WorkflowInstance.customer_id)
              .outerjoin(customer_task, customer_task.c.instance_id == WorkflowInstance.id)
              .outerjoin(manager_task, manager_task.c.instance_id == WorkflowInstance.id)
+             .outerjoin(verdicts, verdicts.c.instance_id == WorkflowInstance.id)
              .where(WorkflowInstance.process_id.in_(APPROVAL_PROCESSES), visible_customer(staff))
              .order_by(WorkflowInstance.created_at.desc(), WorkflowInstance.id.desc()).limit(limit))
     if customer_id is not None:
@@ -80,11 +87,14 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
     now = ctx.clock()
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()
-    return [_approval_view(row, customer_name, due_at, task_id, task_name, now)
-            for row, customer_name, due_at, task_id, task_name in rows]
+    return [_approval_view(row, customer_name, due_at, task_id, task_name, now,
+                           {"total": total or 0, "approved": approved or 0, "rejected": rejected or 0})
+            for row, customer_name, due_at, task_id, task_name, total, approved, rejected in rows]
 
 
-def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, task_name, now) -> dict:
+def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, task_name, now,
+                   verdicts: dict) -> dict:
+    """`verdicts`: how many of the linked registrations the contact has approved or rejected one by one."""
     data = row.data or {}
     shown = display_status(row.status, row.case_status)
     return {
@@ -98,7 +108,7 @@ def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, t
         "paused": row.case_status == "queried" and row.status == InstanceStatus.RUNNING,
         "manager_task_id": task_id, "manager_task_name": task_name,
         "can_cancel": row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR),
-        "can_resend": row.case_status not in APPROVED_CASE,
+        "can_resend": row.case_status not in APPROVED_CASE, "verdicts": verdicts,
     }
 
 

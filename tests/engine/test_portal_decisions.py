@@ -67,6 +67,8 @@ def test_registration_verdicts_decide_the_timesheet_when_all_are_given(ctx, offi
     dana = contact(customer["id"])
     assert all(r["ok"] for r in decide_registrations(ctx, dana, customer["id"], ids[:1], "approve"))
     assert [t.element_id for t in open_tasks(ctx, iid)] == ["review_hours"]
+    (board,) = approval_board.list_approvals(ctx, staff=manager)
+    assert board["verdicts"] == {"total": 3, "approved": 1, "rejected": 0}
     results = decide_registrations(ctx, dana, customer["id"], ids[1:], "reject", "Nobody was there")
     assert all(r["ok"] for r in results) and open_tasks(ctx, iid) == []
     statuses = registration_statuses(ctx, ids)
