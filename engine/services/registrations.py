@@ -47,6 +47,7 @@ def _view(reg: Registration, job_name: str, customer_id: int, customer_name: str
         "amount": money_text(reg.amount_cents), "has_receipt": bool(reg.receipt_file),
         "receipt_name": reg.receipt_name, "distance_km": reg.distance_km, "from_place": reg.from_place,
         "to_place": reg.to_place, "status": reg.status, "editable": reg.status == ApprovalStatus.DRAFT,
+        "customer_decision": reg.customer_decision, "customer_comment": reg.customer_comment,
         "created_at": _iso(reg.created_at), "updated_at": _iso(reg.updated_at),
     }
 
