@@ -164,5 +164,5 @@ def test_a_manager_takes_a_customer_from_creation_to_approved_hours(page, live_s
     hours = page.get_by_role("table", name="Hours", exact=True)
     for description in ("Shop windows", "Skylights"):
         row = hours.get_by_role("row").filter(has_text=description)
-        expect(row.get_by_role("cell").nth(7)).to_have_text("approved")
+        expect(row.get_by_role("cell").nth(7).locator(".badge")).to_have_text("approved")
         expect(row.get_by_role("link", name="Edit")).to_have_count(0)  # approved work is no longer editable
