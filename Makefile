@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check engine tests
+	$(VENV)/bin/ruff check engine webapp tasks tests
 
 bench: $(STAMP)
 	$(VENV)/bin/signoff bench --quick

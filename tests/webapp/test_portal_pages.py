@@ -14,9 +14,10 @@ from engine.services.context import Actor
 from engine.services.instances import complete_task
 from engine.services.portal_views import list_review_tasks
 from engine.storage import IMAGE
-from tests.engine.helpers import instance
+from tests.engine.helpers import events, instance, open_tasks
 from tests.engine.test_approvals import add_hours, contact, customer, job, office
 from tests.engine.test_portal_views import NOV, PNG, add_document, add_expense, eli, other, set_flags, timesheet
+from tests.webapp.conftest import log_in
 from tests.webapp.test_portal_login import _codes
 
 __all__ = ["customer", "eli", "job", "office", "other", "timesheet"]  # fixtures used by name
@@ -198,3 +199,16 @@ def test_sections_hidden_by_the_settings_give_404(dana, ctx, office, customer, j
     assert 'href="/portal/visits"' not in home and "kind=invoice" not in home and "kind=quote" in home
     quotes = dana.get("/portal/documents?kind=quote")
     assert quotes.status_code == 200 and "kind=invoice" not in quotes.get_data(as_text=True)  # no tab, no nav link
+
+
+def test_an_admin_opens_the_portal_from_the_customer_list_and_acts_under_its_own_name(client, ctx, office, customer,
+                                                                                        job):
+    admin, manager = office
+    iid = approvals.send_job_for_approval(ctx, job["id"], staff=manager)
+    log_in(client, admin.email)
+    assert f'action="/portal/staff-view/{customer["id"]}"' in client.get("/customers").get_data(as_text=True)
+    client.post(f"/portal/staff-view/{customer['id']}")
+    (task,) = open_tasks(ctx, iid)
+    client.post(f"/portal/tasks/{task.id}", data={"decision": "approve", "comment": "Checked on site"})
+    (done,) = events(ctx, iid, "task_completed")
+    assert done.actor == "staff: Ada Admin" and instance(ctx, iid).case_status == "approved"
