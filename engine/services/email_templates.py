@@ -4,6 +4,8 @@ An edit is stored as an `EmailTemplate` row that takes precedence over `email_te
 time a mail is rendered; deleting the row returns to the shipped file.
 """
 
+from sqlalchemy import select
+
 from engine.errors import InvalidInput
 from engine.mail.templates import (
     LAYOUT_NAME,
@@ -12,6 +14,7 @@ from engine.mail.templates import (
     TEMPLATE_NAMES,
     TemplateError,
     check_template,
+    render_mail,
 )
 from engine.models import EmailTemplate
 from engine.services.context import Context
@@ -73,3 +76,29 @@ def get_template_source(ctx: Context, name: str) -> tuple[str, bool]:
         if row is not None:
             return row.source, True
     return (TEMPLATE_DIR / f"{name}.j2").read_text(encoding="utf-8"), False
+
+
+def list_templates(ctx: Context) -> list[dict]:
+    """Every editable template with whether (and by whom, when) an admin changed it."""
+    with ctx.uow() as uow:
+        edits = {row.name: row for row in uow.session.scalars(select(EmailTemplate))}
+    return [{"name": name, "edited": name in edits,
+             "updated_by": edits[name].updated_by if name in edits else None,
+             "updated_at": edits[name].updated_at.isoformat() if name in edits else None}
+            for name in EDITABLE_NAMES]
+
+
+def preview_template(ctx: Context, name: str) -> dict:
+    """The mail `name` as it would go out now (admins' edits included), rendered with the sample values; for
+    the layout, the first mail shows it.
+
+    :raises InvalidInput: unknown template name, or a stored edit that no longer renders.
+    """
+    _check_known(name)
+    with ctx.uow() as uow:
+        overrides = {row.name: row.source for row in uow.session.scalars(select(EmailTemplate))}
+    try:
+        mail = render_mail(TEMPLATE_NAMES[0] if name == LAYOUT_NAME else name, SAMPLE_CONTEXT, overrides)
+    except TemplateError as err:
+        raise InvalidInput(str(err)) from None
+    return {"subject": mail.subject, "text": mail.text, "html": mail.html}
