@@ -13,6 +13,7 @@ from engine.services import customers, portal_auth
 from engine.services.context import Actor
 from engine.services.outbox import deliver_due_messages
 from engine.services.portal_auth import CodeRejected, Throttled
+from tests.engine.test_concurrency import run_together
 
 IP = "198.51.100.7"
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:124.0) Gecko/20100101 Firefox/124.0"
@@ -206,3 +207,13 @@ def test_the_three_portal_mails_render_and_are_delivered(ctx, acme):
     assert ctx.settings.portal_url + "/login" in invitation.text_body
     assert code_mail.context["code"] in code_mail.text_body and "10 minutes" in code_mail.text_body
     assert "Firefox on Windows" in notice.text_body and IP in notice.text_body
+
+
+def test_the_same_code_entered_twice_at_once_opens_one_session(ctx, acme):
+    login = portal_auth.request_code(ctx, "ann@acme.example", IP)
+    code = _last_code(ctx)
+    results = run_together(*[lambda: portal_auth.verify_code(ctx, login.token, code, IP, UA)] * 2)
+    tokens = [value for value, error in results if error is None]
+    assert len(tokens) == 1 and all(isinstance(error, CodeRejected) for _, error in results if error is not None)
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(func.count(PortalSession.id)).where(PortalSession.ended_at.is_(None))) == 1

@@ -10,8 +10,9 @@ from engine.services import approval_board, approvals, customers, jobs
 from engine.services.context import Actor
 from engine.services.instances import complete_task
 from engine.services.portal_decisions import decide_registrations, decide_tasks
-from tests.engine.helpers import instance, open_tasks
+from tests.engine.helpers import events, instance, open_tasks
 from tests.engine.test_approvals import add_hours, contact, customer, job, office, registration_statuses
+from tests.engine.test_concurrency import run_together
 
 __all__ = ["customer", "job", "office"]  # fixtures used by name
 
@@ -89,3 +90,19 @@ def test_registrations_of_another_customer_or_not_under_review_are_refused(ctx, 
     stranger = Actor("o@other.example", frozenset({"customer"}), frozenset({customer["id"] + 1}))
     with pytest.raises(NotFound, match="no customer"):
         decide_registrations(ctx, stranger, customer["id"], [draft], "approve")
+
+
+def test_two_contacts_deciding_registrations_of_one_timesheet_at_once_decide_it_once(ctx, office, customer, job):
+    _, manager = office
+    ids = [add_hours(ctx, job["id"], manager.id, date(2026, 11, d)) for d in (2, 3)]
+    iid = approvals.send_hours_for_approval(ctx, customer["id"], staff=manager, period_start="2026-11-01",
+                                            period_end="2026-11-30")
+    dana, ed = contact(customer["id"]), Actor("ed@millhouse.example", frozenset({"customer"}),
+                                              frozenset({customer["id"]}))
+    results = run_together(lambda: decide_registrations(ctx, dana, customer["id"], ids[:1], "approve"),
+                           lambda: decide_registrations(ctx, ed, customer["id"], ids[1:], "reject", "Not us"))
+    assert all(error is None and value[0]["ok"] for value, error in results)
+    assert open_tasks(ctx, iid) == [] and instance(ctx, iid).case_status == "rejected"
+    statuses = registration_statuses(ctx, ids)
+    assert [statuses[rid][0] for rid in ids] == ["approved", "rejected"]
+    assert len(events(ctx, iid, "task_completed")) == 1
