@@ -27,6 +27,8 @@ def test_the_mailbox_does_not_exist_unless_switched_on(ctx, mail_id):
     client = _client(ctx, enabled=False)
     assert client.get("/dev/mailbox").status_code == 404
     assert client.get(f"/dev/mailbox/{mail_id}").status_code == 404
+    assert "/dev/mailbox" not in client.get("/portal/login").get_data(as_text=True)
+    assert "/dev/mailbox" in _client(ctx, enabled=True).get("/portal/login").get_data(as_text=True)
 
 
 def test_the_list_shows_every_mail_without_a_login(ctx, mail_id):
