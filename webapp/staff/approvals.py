@@ -15,7 +15,7 @@ from engine.services.staff_scope import ensure_admin
 from webapp.auth import login_required, office_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.forms import form_values, show_errors
+from webapp.staff.forms import form_values, options, show_errors
 
 END_ACTIONS = [("auto_approve", "Approve automatically"), ("escalate", "Escalate to the manager")]
 
@@ -26,7 +26,7 @@ class SettingsForm(FlaskForm):
     reminder_interval = StringField("Reminder interval", description="e.g. P2D")
     minimum_resume_period = StringField("Time the customer gets at least after a query is answered",
                                         description="e.g. P1D")
-    period_end_action = SelectField("When the period ends", choices=END_ACTIONS)
+    period_end_action = SelectField("When the period ends", choices=options(END_ACTIONS))
     portal_shows_hours = BooleanField("Hours")
     portal_shows_expenses = BooleanField("Expenses")
     portal_shows_mileage = BooleanField("Mileage")
@@ -38,7 +38,7 @@ class SettingsForm(FlaskForm):
 class PolicyForm(FlaskForm):
     approval_period = StringField("Approval period", description="empty: the company default")
     reminder_interval = StringField("Reminder interval", description="empty: the company default")
-    period_end_action = SelectField("When the period ends", choices=[("", "Company default"), *END_ACTIONS])
+    period_end_action = SelectField("When the period ends", choices=options([("", "Company default"), *END_ACTIONS]))
 
 
 def _month_bounds(today: date) -> tuple[date, date]:

@@ -19,7 +19,7 @@ from webapp.auth import office_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
 from webapp.staff.customers import back_to_customer
-from webapp.staff.forms import form_values, show_errors
+from webapp.staff.forms import form_values, options, show_errors
 
 
 class JournalForm(FlaskForm):
@@ -158,9 +158,9 @@ def _employees_page(customer_id: int, form: EmployeeForm, status: int = 200):
     ctx = get_ctx()
     linked = customer_extras.list_customer_employees(ctx, customer_id, staff=g.staff)
     taken = {e["id"] for e in linked}
-    form.employee_id.choices = [("", "— choose —")] + [
+    form.employee_id.choices = options([("", "— choose —")] + [
         (str(e["id"]), e["name"]) for e in customer_extras.list_assignable_employees(ctx, staff=g.staff)
-        if e["id"] not in taken]
+        if e["id"] not in taken])
     return render_template("staff/customers/employees.html", customer=_customer(customer_id), employees=linked,
                            form=form), status
 
@@ -200,8 +200,8 @@ def customer_employee_remove(customer_id: int, employee_id: int):
 def customer_message(customer_id: int):
     customer = _customer(customer_id)
     form = MessageForm()
-    form.contact_id.choices = [(str(c["id"]), f"{c['name']} <{c['email']}>") for c in customer["contacts"]
-                               if c["email"]]
+    form.contact_id.choices = options([(str(c["id"]), f"{c['name']} <{c['email']}>") for c in customer["contacts"]
+                               if c["email"]])
     if request.method == "POST" and form.validate_on_submit():
         try:
             sent = customer_extras.send_customer_message(get_ctx(), customer_id, staff=g.staff, **form_values(form))
@@ -261,8 +261,8 @@ def customer_account_manager(customer_id: int):
     ctx = get_ctx()
     customer = _customer(customer_id)
     form = AccountManagerForm()
-    form.manager_id.choices = [("", "— nobody —")] + [
-        (str(m["id"]), m["name"]) for m in list_job_managers(ctx, staff=g.staff)]
+    form.manager_id.choices = options([("", "— nobody —")] + [
+        (str(m["id"]), m["name"]) for m in list_job_managers(ctx, staff=g.staff)])
     current = customer_contact.account_manager_of(ctx, customer_id, staff=g.staff)
     if request.method == "GET":
         form.manager_id.data = str(current["id"] or "")

@@ -13,7 +13,7 @@ from engine.services import customers, jobs
 from webapp.auth import office_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.forms import form_values, show_errors
+from webapp.staff.forms import form_values, options, show_errors
 
 
 class CustomerForm(FlaskForm):
@@ -167,8 +167,8 @@ def customer_detail(customer_id: int):
 
 def _job_form(ctx) -> JobForm:
     form = JobForm()
-    form.manager_id.choices = [("", "— nobody yet —")] + [
-        (str(m["id"]), m["name"]) for m in jobs.list_job_managers(ctx, staff=g.staff)]
+    form.manager_id.choices = options([("", "— nobody yet —")] + [
+        (str(m["id"]), m["name"]) for m in jobs.list_job_managers(ctx, staff=g.staff)])
     return form
 
 

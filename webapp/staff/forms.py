@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from engine.errors import InvalidInput
@@ -46,3 +47,8 @@ def show_errors(form: FlaskForm, err: InvalidInput) -> None:
 def form_values(form: FlaskForm) -> dict:
     """The form's fields as keyword arguments for a service (without the CSRF token)."""
     return {name: value for name, value in form.data.items() if name != "csrf_token"}
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as a SelectField's choices."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -14,7 +14,7 @@ from engine.services import customers, invoices
 from webapp.auth import office_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.forms import show_errors
+from webapp.staff.forms import options, show_errors
 
 KINDS = tuple(kind.value for kind in DocumentKind)
 LABELS = {"invoice": "Invoices", "quote": "Quotes"}
@@ -62,7 +62,7 @@ def customer_invoices(customer_id: int):
 
 
 def _form_page(customer: dict, form: InvoiceForm, kind: str, invoice: dict | None, status: int):
-    form.status.choices = [(s, s) for s in invoices.STATUSES[DocumentKind(kind)]]
+    form.status.choices = options([(s, s) for s in invoices.STATUSES[DocumentKind(kind)]])
     return render_template("staff/invoices/form.html", customer=customer, form=form, kind=kind, invoice=invoice,
                            labels=LABELS), status
 

@@ -17,14 +17,14 @@ from engine.services.staff_scope import ensure_admin
 from webapp.auth import login_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.forms import form_values, show_errors
+from webapp.staff.forms import form_values, options, show_errors
 
 ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in StaffRole]
 
 
 class StaffUserForm(FlaskForm):
     name = StringField("Name")
-    role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=False)
+    role = SelectField("Role", choices=options(ROLE_CHOICES), validate_choice=False)
     may_send_for_approval = BooleanField("May send work for customer approval")
 
 

@@ -16,7 +16,7 @@ from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.forms import field_errors
+from webapp.staff.forms import field_errors, options
 
 KINDS = tuple(RegistrationKind)
 KIND_LABELS = {"hours": "Hours", "expense": "Expense", "mileage": "Mileage"}
@@ -67,9 +67,9 @@ def int_or_404(value) -> int | None:
 def _form(kind: str, formdata=True, data: dict | None = None) -> RegistrationForm:
     form = RegistrationForm() if formdata else RegistrationForm(formdata=None, data=data)
     choices = registrations.list_registration_choices(get_ctx(), staff=g.staff)
-    form.job_id.choices = [("", "— choose a job —")] + [
-        (str(j["id"]), f"{j['customer_name']} — {j['name']}") for j in choices["jobs"]]
-    form.employee_id.choices = [(str(e["id"]), e["name"]) for e in choices["employees"]]
+    form.job_id.choices = options([("", "— choose a job —")] + [
+        (str(j["id"]), f"{j['customer_name']} — {j['name']}") for j in choices["jobs"]])
+    form.employee_id.choices = options([(str(e["id"]), e["name"]) for e in choices["employees"]])
     form.kind.data = kind
     return form
 

@@ -14,6 +14,7 @@ from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
 from webapp.extensions import get_ctx
 from webapp.staff import bp
+from webapp.staff.forms import options
 from webapp.staff.work_registrations import int_or_404, no_sniff, show_errors
 
 UTC_HINT = "UTC, e.g. 2026-11-24T08:00"
@@ -33,11 +34,11 @@ class VisitForm(FlaskForm):
 def _visit_form() -> VisitForm:
     form = VisitForm()
     choices = visits.list_visit_choices(get_ctx(), staff=g.staff)
-    form.customer_id.choices = [("", "— choose a customer —")] + [(str(c["id"]), c["name"])
-                                                                  for c in choices["customers"]]
-    form.job_id.choices = [("", "— no job —")] + [(str(j["id"]), f"{j['customer_name']} — {j['name']}")
-                                                  for j in choices["jobs"]]
-    form.employee_id.choices = [(str(e["id"]), e["name"]) for e in choices["employees"]]
+    form.customer_id.choices = options([("", "— choose a customer —")] + [(str(c["id"]), c["name"])
+                                                                  for c in choices["customers"]])
+    form.job_id.choices = options([("", "— no job —")] + [(str(j["id"]), f"{j['customer_name']} — {j['name']}")
+                                                  for j in choices["jobs"]])
+    form.employee_id.choices = options([(str(e["id"]), e["name"]) for e in choices["employees"]])
     return form
 
 
