@@ -116,3 +116,24 @@ def test_the_audit_reports_what_it_looks_for(page):
     page.set_content("<title>x</title><h1>a</h1><h1>b</h1><input name=q><button></button><img src=x.png>")
     problems = page.evaluate(AUDIT)
     assert len(problems) == 4 and "2 h1 elements" in problems and "unnamed button" in problems
+
+
+def test_portal_pages_fit_a_phone_screen(browser, demo):
+    """At 390 px wide (a common phone), no portal page scrolls sideways: tables collapse to cards."""
+    base, ids = demo
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.goto(f"{base}/login")
+    phone.get_by_label("E-mail").fill("ada@signoff.test")
+    phone.get_by_label("Password").fill(DEMO_LOGINS.password)
+    phone.get_by_role("button", name="Log in").click()
+    phone.goto(f"{base}/customers/{ids['Portal']}")
+    phone.get_by_role("button", name="Open the portal as this customer (staff view)").click()
+    too_wide = []
+    for path in ["/portal/login", *portal_pages(ids)]:
+        phone.goto(base + path)
+        width = phone.evaluate("() => document.documentElement.scrollWidth")
+        if width > 390:
+            too_wide.append(f"{path}: {width}px")
+    context.close()
+    assert too_wide == []
