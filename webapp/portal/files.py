@@ -3,23 +3,17 @@
 Files are served with nosniff and a CSP that lets nothing run; PDFs, zips and receipts as attachments.
 """
 
+import io
 from datetime import date, timedelta
 
-from flask import Response, g, render_template, request, send_file
+from flask import g, render_template, request
 
 from engine.services import portal_files, portal_visits
+from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
 from webapp.portal import bp
 from webapp.portal.auth import portal_login_required
 from webapp.portal.pages import parse_day, parse_int
-
-
-def locked_down(response: Response) -> Response:
-    """An uploaded file is served as exactly its checked type and never runs as a page."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _month_of(today: date) -> tuple[date, date]:
@@ -54,9 +48,8 @@ def calendar():
 @portal_login_required
 def photo(photo_id: int):
     path, name, content_type = portal_files.photo_file(get_ctx(), g.portal_actor, g.portal_customer.id, photo_id)
-    download = request.args.get("download") == "1"
-    return locked_down(send_file(path, mimetype=content_type, as_attachment=download,
-                                 download_name=portal_files.safe_name(name, f"photo-{photo_id}")))
+    return send_upload(path, portal_files.safe_name(name, f"photo-{photo_id}"), content_type,
+                       as_attachment=request.args.get("download") == "1")
 
 
 @bp.get("/photos.zip", endpoint="photos_zip")
@@ -65,9 +58,7 @@ def photos_zip():
     data, name = portal_files.photos_zip(get_ctx(), g.portal_actor, g.portal_customer.id,
                                          visit_id=parse_int(request.args.get("visit")),
                                          date_from=parse_day("from"), date_to=parse_day("to"))
-    response = Response(data, mimetype="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return locked_down(response)
+    return send_upload(io.BytesIO(data), name, "application/zip")
 
 
 @bp.get("/receipts/<int:registration_id>", endpoint="receipt")
@@ -75,8 +66,7 @@ def photos_zip():
 def receipt(registration_id: int):
     path, name, content_type = portal_files.receipt_file(get_ctx(), g.portal_actor, g.portal_customer.id,
                                                          registration_id)
-    return locked_down(send_file(path, mimetype=content_type, as_attachment=True,
-                                 download_name=portal_files.safe_name(name, f"receipt-{registration_id}")))
+    return send_upload(path, portal_files.safe_name(name, f"receipt-{registration_id}"), content_type)
 
 
 @bp.get("/documents", endpoint="documents")
@@ -92,4 +82,4 @@ def documents():
 def document_pdf(document_id: int):
     path, name, content_type = portal_files.document_pdf(get_ctx(), g.portal_actor, g.portal_customer.id,
                                                          document_id)
-    return locked_down(send_file(path, mimetype=content_type, as_attachment=True, download_name=name))
+    return send_upload(path, name, content_type)

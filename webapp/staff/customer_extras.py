@@ -6,7 +6,7 @@ status 400 and nothing saved. Ids outside the staff member's scope are 404 (engi
 """
 
 import segno
-from flask import Response, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import FileField, SelectField, StringField, TextAreaField
@@ -16,6 +16,7 @@ from engine.services import customer_contact, customer_extras, customers
 from engine.services.jobs import list_job_managers
 from engine.services.staff_scope import ensure_admin
 from webapp.auth import office_required
+from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
 from webapp.staff import bp
 from webapp.staff.customers import back_to_customer
@@ -139,9 +140,7 @@ def resource_file_add(customer_id: int):
 def resource_download(customer_id: int, resource_id: int):
     path, name, content_type = customer_extras.resource_file(get_ctx(), resource_id, staff=g.staff,
                                                              customer_id=customer_id)
-    response = send_file(path, mimetype=content_type, as_attachment=True, download_name=name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_upload(path, name, content_type)
 
 
 @bp.post("/customers/<int:customer_id>/resources/<int:resource_id>/delete", endpoint="resource_delete")

@@ -36,8 +36,10 @@ def field_errors(fields: list[dict], message: str) -> dict[str, str]:
 
 
 def show_errors(form: FlaskForm, err: InvalidInput) -> None:
-    """Put each "field: problem" of a service's InvalidInput on its field; the rest go to the top of the form."""
-    names = [{"id": name} for name in form._fields]
+    """Put each "field: problem" of a service's InvalidInput on its visible field; the rest go to the top of the
+    form."""
+    hidden = ("HiddenField", "CSRFTokenField")
+    names = [{"id": name} for name, field in form._fields.items() if field.type not in hidden]
     errors = field_errors(names, str(err))
     for name, text in errors.items():
         form[name].errors = [text]

@@ -4,7 +4,7 @@ Admins and managers only; a customer or document outside the staff member's scop
 the form back (400) with a message per field and nothing saved.
 """
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import FileField, SelectField, StringField
 
@@ -12,6 +12,7 @@ from engine.errors import InvalidInput
 from engine.models import DocumentKind
 from engine.services import customers, invoices
 from webapp.auth import office_required
+from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
 from webapp.staff import bp
 from webapp.staff.forms import options, show_errors
@@ -119,6 +120,4 @@ def invoice_edit(customer_id: int, invoice_id: int):
 @office_required
 def invoice_pdf(customer_id: int, invoice_id: int):
     path, name, content_type = invoices.pdf_file(get_ctx(), invoice_id, staff=g.staff, customer_id=customer_id)
-    response = send_file(path, mimetype=content_type, as_attachment=True, download_name=name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_upload(path, name, content_type)

@@ -4,7 +4,7 @@ Every logged-in staff member may use them; engine.services.registrations decides
 their own, on their customers' jobs) and answers NotFound for anything else. Validation lives in the service.
 """
 
-from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -14,9 +14,10 @@ from engine.models import ApprovalStatus, RegistrationKind
 from engine.services import registrations
 from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
+from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.forms import field_errors, options
+from webapp.staff.forms import options, show_errors
 
 KINDS = tuple(RegistrationKind)
 KIND_LABELS = {"hours": "Hours", "expense": "Expense", "mileage": "Mileage"}
@@ -37,21 +38,6 @@ class RegistrationForm(FlaskForm):
     from_place = StringField("From")
     to_place = StringField("To")
     description = TextAreaField("Description")
-
-
-def show_errors(form: FlaskForm, err: InvalidInput) -> None:
-    """Put each "field: problem" on its field; problems of no (visible) field go to the top of the form."""
-    errors = field_errors([{"id": name} for name in form._fields if name not in ("kind", "csrf_token")], str(err))
-    for name, text in errors.items():
-        form[name].errors = [text]
-    form.form_errors.extend(part for part in str(err).split("; ") if part.partition(": ")[0] not in errors)
-
-
-def no_sniff(response: Response) -> Response:
-    """Uploaded files are served as exactly their checked type, and never run as a page."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 def int_or_404(value) -> int | None:
@@ -166,7 +152,7 @@ def registration_delete(registration_id: int):
 @login_required
 def registration_receipt(registration_id: int):
     path, name, content_type = registrations.receipt_file(get_ctx(), staff=g.staff, registration_id=registration_id)
-    return no_sniff(send_file(path, mimetype=content_type, as_attachment=True, download_name=name))
+    return send_upload(path, name, content_type)
 
 
 @bp.get("/jobs/<int:job_id>", endpoint="job_detail")

@@ -4,7 +4,7 @@ Every logged-in staff member may use them; engine.services.visits scopes them (e
 their customers) and answers NotFound for anything else. Times on the forms are UTC.
 """
 
-from flask import flash, g, redirect, render_template, request, send_file, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
@@ -12,10 +12,11 @@ from engine.errors import InvalidInput
 from engine.services import visits
 from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
+from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
 from webapp.staff import bp
-from webapp.staff.forms import options
-from webapp.staff.work_registrations import int_or_404, no_sniff, show_errors
+from webapp.staff.forms import options, show_errors
+from webapp.staff.work_registrations import int_or_404
 
 UTC_HINT = "UTC, e.g. 2026-11-24T08:00"
 
@@ -139,6 +140,4 @@ def visit_photo_delete(photo_id: int):
 @login_required
 def visit_photo(photo_id: int):
     path, name, content_type = visits.photo_file(get_ctx(), staff=g.staff, photo_id=photo_id)
-    download = request.args.get("download") == "1"
-    response = send_file(path, mimetype=content_type, as_attachment=download, download_name=name)
-    return no_sniff(response)
+    return send_upload(path, name, content_type, as_attachment=request.args.get("download") == "1")
