@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,12 +36,18 @@ class Settings:
     upload_max_bytes: int = 10 * 1024 * 1024
     portal_code_minutes: int = 10  # OWASP ASVS 2.7.2: 10; at most 15 (checked in from_env)
     portal_session_days: int = 30
+    timezone: str = "UTC"  # the company's IANA time zone: how times are shown and how entered times are read
     # portal login throttles (counted in portal_throttle_event rows, so they hold across web processes)
     portal_throttle_minutes: int = 15  # the window every limit below counts in
     portal_code_requests_per_email: int = 5
     portal_code_requests_per_ip: int = 20
     portal_code_attempts: int = 5  # wrong entries that lock one code (a new code must be requested)
     portal_wrong_codes_per_ip: int = 30
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The company's time zone (SIGNOFF_TIMEZONE)."""
+        return ZoneInfo(self.timezone)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -55,6 +62,7 @@ class Settings:
             sweep_seconds=float(os.environ.get("SIGNOFF_SWEEP_SECONDS", "5")),
             upload_dir=os.environ.get("SIGNOFF_UPLOAD_DIR") or _default_upload_dir(),
             upload_max_bytes=int(os.environ.get("SIGNOFF_UPLOAD_MAX_MB", "10")) * 1024 * 1024,
+            timezone=_zone_name(os.environ.get("SIGNOFF_TIMEZONE") or "UTC"),
             portal_code_minutes=_code_minutes(os.environ.get("SIGNOFF_PORTAL_CODE_MINUTES", "10")),
             portal_throttle_minutes=_positive("SIGNOFF_PORTAL_THROTTLE_MINUTES", cls.portal_throttle_minutes),
             portal_code_requests_per_email=_positive("SIGNOFF_PORTAL_CODE_REQUESTS_PER_EMAIL",
@@ -64,6 +72,16 @@ class Settings:
             portal_code_attempts=_positive("SIGNOFF_PORTAL_CODE_ATTEMPTS", cls.portal_code_attempts),
             portal_wrong_codes_per_ip=_positive("SIGNOFF_PORTAL_WRONG_CODES_PER_IP", cls.portal_wrong_codes_per_ip),
         )
+
+
+def _zone_name(name: str) -> str:
+    """:raises ValueError: not an IANA time zone name."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"SIGNOFF_TIMEZONE: unknown time zone {name!r}; use an IANA name such as "
+                         "Europe/Amsterdam") from None
+    return name
 
 
 def _code_minutes(value: str) -> int:

@@ -7,7 +7,7 @@ mails are queued as in real use); the rest is inserted with the ORM, one transac
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -194,7 +194,7 @@ def _visits(ctx: Context, rng: random.Random, customer_ids: list[int]) -> None:
             Job.customer_id.in_(customer_ids), Registration.kind == "hours")
             .order_by(Registration.work_date, Registration.id)).all()
         for registration, customer_id in hours:
-            planned = datetime.combine(registration.work_date, registration.start_time, tzinfo=UTC)
+            planned = datetime.combine(registration.work_date, registration.start_time, tzinfo=ctx.settings.zone)
             planned_end = planned + timedelta(minutes=registration.minutes)
             early_late = timedelta(minutes=rng.choice((-10, -5, 0, 0, 5, 15, 25)))
             visit = Visit(customer_id=customer_id, job_id=registration.job_id, employee_id=registration.employee_id,

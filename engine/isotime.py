@@ -1,7 +1,7 @@
 """ISO 8601 durations and date-times as Signoff uses them (JSON-friendly strings in task data)."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 _DURATION = re.compile(
     r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -44,3 +44,13 @@ def format_seconds(duration: timedelta) -> str:
     """Format a non-negative duration as `PT{seconds}S`, rounding up to whole seconds."""
     seconds = duration.days * 86400 + duration.seconds + (1 if duration.microseconds else 0)
     return f"PT{seconds}S"
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The start of `day` in `zone` (an aware datetime; compare it with UTC columns directly)."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def in_zone(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    """An aware datetime shown in `zone` (None stays None)."""
+    return moment.astimezone(zone) if moment is not None else None

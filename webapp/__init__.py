@@ -2,7 +2,7 @@
 
 import os
 import secrets
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from flask import Flask
 
@@ -42,12 +42,14 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     app.register_blueprint(staff_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(devmail_bp)  # 404 unless config DEV_MAILBOX (make demo)
-    app.add_template_filter(_when, "when")
+    zone = ctx.settings.zone
+    app.add_template_filter(lambda value: _when(value, zone), "when")
+    app.add_template_global(ctx.settings.timezone, "company_timezone")
     return app
 
 
-def _when(value: str | None) -> str:
-    """An ISO timestamp from a view dict as a short, unambiguous UTC time."""
+def _when(value: str | None, zone: tzinfo) -> str:
+    """An ISO timestamp from a view dict as a short time in the company's zone, with the zone's abbreviation."""
     if not value:
         return "—"
-    return datetime.fromisoformat(value).strftime("%d %b %Y %H:%M UTC")
+    return datetime.fromisoformat(value).astimezone(zone).strftime("%d %b %Y %H:%M %Z")

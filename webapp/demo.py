@@ -23,6 +23,7 @@ from webapp import create_app
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
+DEMO_TIMEZONE = "Europe/Amsterdam"
 
 
 def parse_port(value: str | None) -> int:
@@ -82,9 +83,15 @@ def main() -> int:
         print(f"signoff demo: {problem}", file=sys.stderr)
         return 1
     base = f"http://{HOST}:{port}"
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as err:
+        print(f"signoff demo: {err}", file=sys.stderr)
+        return 1
     if "SIGNOFF_PORTAL_URL" not in os.environ:  # invitation links point at this server
         settings = dataclasses.replace(settings, portal_url=f"{base}/portal")
+    if "SIGNOFF_TIMEZONE" not in os.environ:  # the demo company works in Haarlem
+        settings = dataclasses.replace(settings, timezone=DEMO_TIMEZONE)
     ctx = open_context(settings)
     app = create_app(ctx=ctx, config={"DEV_MAILBOX": True})
     server = make_server(HOST, port, app, threaded=True)  # on a lost race Werkzeug itself says the port is in use

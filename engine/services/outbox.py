@@ -8,7 +8,7 @@ idempotency key a receiving server uses to drop the duplicate.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -93,9 +93,16 @@ def _claim_and_render(ctx: Context, message_id: int, transport_name: str) -> Ema
 
 
 def _render_context(ctx: Context, row: OutboxMessage) -> dict:
+    """The row's own values over the defaults; a deadline is shown in the company's time zone."""
     defaults = {"portal_url": ctx.settings.portal_url, "company_name": ctx.settings.company_name,
                 "deadline": None, "customer_name": "", "contact_name": "", "manager_name": ""}
-    return {**defaults, **row.context}
+    context = {**defaults, **row.context}
+    if isinstance(context["deadline"], str):
+        try:
+            context["deadline"] = datetime.fromisoformat(context["deadline"]).astimezone(ctx.settings.zone)
+        except ValueError:
+            pass  # kept as written; the template's datetime filter shows text as it is
+    return context
 
 
 def _overrides(session: Session) -> dict[str, str]:

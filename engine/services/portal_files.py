@@ -8,7 +8,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 
 from sqlalchemy import select
@@ -48,13 +48,13 @@ def photo_file(ctx: Context, actor: Actor, customer_id: int, photo_id: int) -> t
 
 
 def _zip_rows(session: Session, customer_id: int, visit_id: int | None, date_from: date | None,
-              date_to: date | None) -> list:
+              date_to: date | None, zone: tzinfo) -> list:
     query = (select(VisitPhoto, Visit, StaffUser.name).join(Visit, Visit.id == VisitPhoto.visit_id)
              .join(StaffUser, StaffUser.id == Visit.employee_id).where(Visit.customer_id == customer_id))
     if visit_id is not None:
         query = query.where(Visit.id == visit_id)
     if date_from is not None or date_to is not None:
-        query = query.where(visit_period(date_from, date_to))
+        query = query.where(visit_period(date_from, date_to, zone))
     return session.execute(query.order_by(VisitPhoto.id).limit(ZIP_MAX_PHOTOS + 1)).all()
 
 
@@ -69,7 +69,7 @@ def photos_zip(ctx: Context, actor: Actor, customer_id: int, visit_id: int | Non
     with ctx.uow() as uow:
         _, sections = portal_scope(uow.session, actor, customer_id)
         require_section(sections, "visits")
-        rows = _zip_rows(uow.session, customer_id, visit_id, date_from, date_to)
+        rows = _zip_rows(uow.session, customer_id, visit_id, date_from, date_to, ctx.settings.zone)
     if not rows:
         raise NotFound("no photos")
     if len(rows) > ZIP_MAX_PHOTOS or sum(photo.size for photo, _, _ in rows) > ZIP_MAX_BYTES:
@@ -81,7 +81,7 @@ def photos_zip(ctx: Context, actor: Actor, customer_id: int, visit_id: int | Non
                 path = ctx.files.path(photo.stored_name)
             except NotFound:
                 continue
-            day = (visit.checked_in_at or visit.planned_start or photo.uploaded_at).date()
+            day = (visit.checked_in_at or visit.planned_start or photo.uploaded_at).astimezone(ctx.settings.zone).date()
             suffix = Path(photo.stored_name).suffix.lower() or ".jpg"
             stem, n = f"{day.isoformat()}_{safe_name(employee, 'employee')}", 1
             while f"{stem}_{n}{suffix}" in used:

@@ -6,7 +6,7 @@ What a contact sees is limited by the company settings and the customer's own "s
 """
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -92,7 +92,7 @@ def list_review_tasks(ctx: Context, actor: Actor, customer_id: int) -> list[dict
         session = uow.session
         _, sections = portal_scope(session, actor, customer_id)
         tasks = _review_tasks(session, customer_id, ctx.clock())
-        evidence = _evidence(session, customer_id, [t["instance_id"] for t in tasks], sections)
+        evidence = _evidence(session, customer_id, [t["instance_id"] for t in tasks], sections, ctx.settings.zone)
     return [{**task, "evidence": evidence.get(task["instance_id"], [])} for task in tasks]
 
 
@@ -119,7 +119,8 @@ def _registration_view(row: Registration, employee_name: str) -> dict:
     }
 
 
-def _evidence(session: Session, customer_id: int, instance_ids: list[int], sections: dict) -> dict[int, list]:
+def _evidence(session: Session, customer_id: int, instance_ids: list[int], sections: dict,
+              zone: tzinfo) -> dict[int, list]:
     """Per instance: its linked registrations (visible kinds); hours with that employee's visits of the day
     (only when the portal shows visits, so every photo id listed can be opened)."""
     if not instance_ids:
@@ -130,7 +131,7 @@ def _evidence(session: Session, customer_id: int, instance_ids: list[int], secti
                                   Registration.kind.in_(_visible_kinds(sections)))
                            .order_by(Registration.work_date, Registration.start_time, Registration.id)).all()
     hours = [(row.employee_id, row.work_date) for row, _ in rows if row.kind == "hours"]
-    visits = visits_by_day(session, customer_id, hours) if hours and sections["visits"] else {}
+    visits = visits_by_day(session, customer_id, hours, zone) if hours and sections["visits"] else {}
     result: dict[int, list] = defaultdict(list)
     for row, name in rows:
         view = _registration_view(row, name)

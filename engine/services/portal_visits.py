@@ -1,12 +1,16 @@
-"""The customer portal's work-hours overview: visits with planned and actual times and photos, and a calendar."""
+"""The customer portal's work-hours overview: visits with planned and actual times and photos, and a calendar.
+
+Days and times are the company's (Settings.timezone): a visit at 23:30 UTC may belong to the next local day.
+"""
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
+from engine.isotime import in_zone, local_midnight
 from engine.models import StaffUser, Visit, VisitPhoto
 from engine.services.context import Actor, Context
 from engine.services.portal_scope import iso, portal_scope, require_section
@@ -17,37 +21,34 @@ def _minutes(start: datetime | None, end: datetime | None) -> int | None:
     return int((end - start).total_seconds() // 60) if start and end else None
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def visits_by_day(session: Session, customer_id: int, keys: list[tuple[int, date]]) -> dict[tuple, list]:
+def visits_by_day(session: Session, customer_id: int, keys: list[tuple[int, date]],
+                  zone: tzinfo) -> dict[tuple, list]:
     """Visits of the given (employee, day) pairs, keyed by them (the evidence next to hour registrations)."""
     first, last = min(day for _, day in keys), max(day for _, day in keys)
-    views = _visit_views(session, customer_id, first, last, None, {e for e, _ in keys})
+    views = _visit_views(session, customer_id, first, last, zone, None, {e for e, _ in keys})
     by_day: dict[tuple, list] = defaultdict(list)
     for view in views:
         by_day[(view["employee_id"], date.fromisoformat(view["date"]))].append(view)
     return by_day
 
 
-def visit_period(date_from: date | None, date_to: date | None) -> ColumnElement[bool]:
-    """A visit's day is the day of its check-in, else of its planned start (UTC); either bound may be open."""
+def visit_period(date_from: date | None, date_to: date | None, zone: tzinfo) -> ColumnElement[bool]:
+    """A visit's day is the local day of its check-in, else of its planned start; either bound may be open."""
     def within(column) -> ColumnElement[bool]:
         bounds = [column.is_not(None)]
         if date_from is not None:
-            bounds.append(column >= _midnight(date_from))
+            bounds.append(column >= local_midnight(date_from, zone))
         if date_to is not None:
-            bounds.append(column < _midnight(date_to + timedelta(days=1)))
+            bounds.append(column < local_midnight(date_to + timedelta(days=1), zone))
         return and_(*bounds)
     return or_(within(Visit.checked_in_at), and_(Visit.checked_in_at.is_(None), within(Visit.planned_start)))
 
 
-def _visit_views(session: Session, customer_id: int, date_from: date, date_to: date, employee_id: int | None,
-                 employee_ids: set[int] | None = None) -> list[dict]:
+def _visit_views(session: Session, customer_id: int, date_from: date, date_to: date, zone: tzinfo,
+                 employee_id: int | None, employee_ids: set[int] | None = None) -> list[dict]:
     """Visits whose check-in (else planned start) falls in the days, sorted by that time, with their photos."""
     query = (select(Visit, StaffUser.name).join(StaffUser, StaffUser.id == Visit.employee_id)
-             .where(Visit.customer_id == customer_id, visit_period(date_from, date_to)))
+             .where(Visit.customer_id == customer_id, visit_period(date_from, date_to, zone)))
     if employee_id is not None:
         query = query.where(Visit.employee_id == employee_id)
     if employee_ids is not None:
@@ -59,20 +60,21 @@ def _visit_views(session: Session, customer_id: int, date_from: date, date_to: d
                                      .order_by(VisitPhoto.id)):
             photos[photo.visit_id].append({"id": photo.id, "original_name": photo.original_name,
                                            "content_type": photo.content_type})
-    views = [_visit_view(visit, name, photos.get(visit.id, [])) for visit, name in rows]
+    views = [_visit_view(visit, name, photos.get(visit.id, []), zone) for visit, name in rows]
     return sorted(views, key=lambda v: (v["at"], v["id"]))
 
 
-def _visit_view(visit: Visit, employee_name: str, photos: list[dict]) -> dict:
-    at = visit.checked_in_at or visit.planned_start
+def _visit_view(visit: Visit, employee_name: str, photos: list[dict], zone: tzinfo) -> dict:
+    """Times as ISO strings with the company's offset, so a page shows local hours by cutting out HH:MM."""
+    at = in_zone(visit.checked_in_at or visit.planned_start, zone)
     planned, actual = _minutes(visit.planned_start, visit.planned_end), _minutes(visit.checked_in_at,
                                                                                  visit.checked_out_at)
     difference = actual - planned if planned is not None and actual is not None else None
     return {
         "id": visit.id, "job_id": visit.job_id, "employee_id": visit.employee_id, "employee_name": employee_name,
-        "date": iso(at.date()), "at": iso(at), "planned_start": iso(visit.planned_start),
-        "planned_end": iso(visit.planned_end), "checked_in_at": iso(visit.checked_in_at),
-        "checked_out_at": iso(visit.checked_out_at), "planned_minutes": planned,
+        "date": iso(at.date()), "at": iso(at), "planned_start": iso(in_zone(visit.planned_start, zone)),
+        "planned_end": iso(in_zone(visit.planned_end, zone)), "checked_in_at": iso(in_zone(visit.checked_in_at, zone)),
+        "checked_out_at": iso(in_zone(visit.checked_out_at, zone)), "planned_minutes": planned,
         "planned_duration": duration_text(planned), "actual_minutes": actual, "actual_duration": duration_text(actual),
         "difference_minutes": difference, "note": visit.note, "photos": photos,
     }
@@ -87,7 +89,7 @@ def visits_overview(ctx: Context, actor: Actor, customer_id: int, date_from: dat
     with ctx.uow() as uow:
         _, sections = portal_scope(uow.session, actor, customer_id)
         require_section(sections, "visits")
-        return _visit_views(uow.session, customer_id, date_from, date_to, employee_id)
+        return _visit_views(uow.session, customer_id, date_from, date_to, ctx.settings.zone, employee_id)
 
 
 def month_calendar(year: int, month: int) -> list[list[date]]:
@@ -119,7 +121,7 @@ def visits_calendar(ctx: Context, actor: Actor, customer_id: int, view: str = "m
 
     :raises NotFound: as visits_overview, or an unknown view.
     """
-    anchor = anchor or ctx.clock().date()
+    anchor = anchor or ctx.clock().astimezone(ctx.settings.zone).date()
     if view == "month":
         weeks = month_calendar(anchor.year, anchor.month)
         prev_anchor, next_anchor = _shift_month(anchor, -1), _shift_month(anchor, 1)

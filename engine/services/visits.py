@@ -1,16 +1,18 @@
 """Visits at customers: planned and actual check-in/check-out times of one employee, with photos.
 
-Times are timezone-aware UTC datetimes. Employees see and change only their own visits, at customers they are
-associated with; admins and managers those of customers in their scope (engine.services.staff_scope).
+Times are stored as timezone-aware UTC datetimes, and entered and shown in the company's time zone. Employees
+see and change only their own visits, at customers they are associated with; admins and managers those of
+customers in their scope (engine.services.staff_scope).
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import InvalidInput, NotFound
+from engine.isotime import local_midnight
 from engine.models import Customer, Job, StaffUser, Visit, VisitPhoto
 from engine.services.context import Context
 from engine.services.staff_scope import OFFICE_ROLES, StaffMember, visible_customer
@@ -26,8 +28,8 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _shown(ctx: Context, moment: datetime) -> str:
+    return f"{moment.astimezone(ctx.settings.zone):%Y-%m-%d %H:%M %Z}"
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> int | None:
@@ -102,7 +104,8 @@ def create_visit(ctx: Context, *, staff: StaffMember, customer_id: int | None, e
     :raises NotFound: customer outside scope. :raises InvalidInput: every problem at once: bad or inverted
         times, check-out without check-in, archived customer, another employee (employees), job of another customer.
     """
-    fields, problems = visit_fields(planned_start, planned_end, checked_in_at, checked_out_at, note)
+    fields, problems = visit_fields(planned_start, planned_end, checked_in_at, checked_out_at, note,
+                                    ctx.settings.zone)
     with ctx.uow() as uow:
         customer, employee, job = _check_target(uow.session, staff, problems, customer_id, employee_id, job_id)
         if problems:
@@ -120,7 +123,8 @@ def update_visit(ctx: Context, *, staff: StaffMember, visit_id: int, planned_sta
 
     :raises NotFound: outside scope (employees: not their own). :raises InvalidInput: as create_visit.
     """
-    fields, problems = visit_fields(planned_start, planned_end, checked_in_at, checked_out_at, note)
+    fields, problems = visit_fields(planned_start, planned_end, checked_in_at, checked_out_at, note,
+                                    ctx.settings.zone)
     if problems:
         raise InvalidInput("; ".join(problems))
     with ctx.uow() as uow:
@@ -139,7 +143,7 @@ def check_in(ctx: Context, *, staff: StaffMember, visit_id: int) -> dict:
     with ctx.uow() as uow:
         visit, *names = _get_row(uow.session, staff, visit_id)
         if visit.checked_in_at is not None:
-            raise InvalidInput(f"checked_in_at: already checked in at {visit.checked_in_at:%Y-%m-%d %H:%M} UTC")
+            raise InvalidInput(f"checked_in_at: already checked in at {_shown(ctx, visit.checked_in_at)}")
         visit.checked_in_at = ctx.clock()
         uow.commit()
         return _view(visit, *names)
@@ -157,7 +161,7 @@ def check_out(ctx: Context, *, staff: StaffMember, visit_id: int) -> dict:
         if visit.checked_in_at is None:
             raise InvalidInput("checked_out_at: check in first")
         if visit.checked_out_at is not None:
-            raise InvalidInput(f"checked_out_at: already checked out at {visit.checked_out_at:%Y-%m-%d %H:%M} UTC")
+            raise InvalidInput(f"checked_out_at: already checked out at {_shown(ctx, visit.checked_out_at)}")
         if now < visit.checked_in_at:
             raise InvalidInput("checked_out_at: must not be before the check-in")
         visit.checked_out_at = now
@@ -256,7 +260,8 @@ def list_visits(ctx: Context, *, staff: StaffMember, customer_id: int | None = N
                 employee_id: int | None = None, date_from=None, date_to=None) -> list[dict]:
     """Visits in scope with photo counts and durations (one query), latest planned/checked-in first.
 
-    The period filters on the planned start, or the check-in for unplanned visits (UTC dates, inclusive).
+    The period filters on the planned start, or the check-in for unplanned visits (days in the company's time
+    zone, inclusive).
     :raises InvalidInput: bad dates, period end before start.
     """
     problems = period_filter_problems(date_from, date_to)
@@ -271,9 +276,9 @@ def list_visits(ctx: Context, *, staff: StaffMember, customer_id: int | None = N
         query = query.where(Visit.employee_id == employee_id)
     start, end = parse_date([], "date_from", date_from), parse_date([], "date_to", date_to)
     if start:
-        query = query.where(when >= _midnight(start))
+        query = query.where(when >= local_midnight(start, ctx.settings.zone))
     if end:
-        query = query.where(when < _midnight(end) + timedelta(days=1))
+        query = query.where(when < local_midnight(end + timedelta(days=1), ctx.settings.zone))
     with ctx.uow() as uow:
         rows = uow.session.execute(query.order_by(when.desc(), Visit.id.desc())).all()
     return [_view(*row[:4], photo_count=row[4]) for row in rows]

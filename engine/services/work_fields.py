@@ -4,7 +4,7 @@ Each parser appends "field: problem" to a list instead of raising, so a form can
 """
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 
 from engine.models import RegistrationKind
 
@@ -41,18 +41,20 @@ def parse_time(problems: list[str], field: str, value: time | str | None) -> tim
         return None
 
 
-def parse_datetime(problems: list[str], field: str, value: datetime | str | None) -> datetime | None:
-    """An aware datetime in UTC; text with an offset, or `YYYY-MM-DDTHH:MM` (datetime-local) read as UTC."""
+def parse_datetime(problems: list[str], field: str, value: datetime | str | None,
+                   zone: tzinfo = UTC) -> datetime | None:
+    """An aware datetime in UTC; text with an offset, or `YYYY-MM-DDTHH:MM` (datetime-local) read in `zone`,
+    the company's time zone."""
     if _blank(value):
         return None
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            problems.append(f"{field}: not a date and time (YYYY-MM-DD HH:MM, UTC)")
+            problems.append(f"{field}: not a date and time (YYYY-MM-DD HH:MM)")
             return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        value = value.replace(tzinfo=zone)
     return value.astimezone(UTC)
 
 
@@ -172,10 +174,11 @@ def registration_fields(kind: str, work_date, description, start_time, end_time,
     return fields, problems
 
 
-def visit_fields(planned_start, planned_end, checked_in_at, checked_out_at, note) -> tuple[dict, list[str]]:
-    """A visit's times (UTC) and note, and the problems found."""
+def visit_fields(planned_start, planned_end, checked_in_at, checked_out_at, note,
+                 zone: tzinfo = UTC) -> tuple[dict, list[str]]:
+    """A visit's times (stored in UTC; text without an offset is read in `zone`) and note, and the problems."""
     problems: list[str] = []
-    fields = {name: parse_datetime(problems, name, value) for name, value in (
+    fields = {name: parse_datetime(problems, name, value, zone) for name, value in (
         ("planned_start", planned_start), ("planned_end", planned_end), ("checked_in_at", checked_in_at),
         ("checked_out_at", checked_out_at))}
     fields["note"] = (note or "").strip()
