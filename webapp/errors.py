@@ -2,6 +2,7 @@
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound, TaskAlreadyCompleted
@@ -26,6 +27,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, lambda err: error_page(
         400, "Form expired", "The form was missing its security token or it expired. Reload the page and try again."))
     app.register_error_handler(HTTPException, lambda err: error_page(err.code, err.name, err.description))
+    app.register_error_handler(OperationalError, lambda err: error_page(
+        503, "Try again in a moment", "The database cannot be reached right now; nothing was changed. "
+        "Please try again in a moment."))
 
 
 def _handler(status: int, title: str):
