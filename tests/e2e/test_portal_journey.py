@@ -14,9 +14,9 @@ from engine.services.deployments import deploy_process
 from engine.services.outbox import deliver_due_messages
 from engine.services.portal_views import list_review_tasks
 from engine.services.staff_auth import create_staff_user
+from tests.approval_fixtures import add_hours, contact
 from tests.conftest import ROOT
 from tests.engine.helpers import instance
-from tests.engine.test_approvals import add_hours, contact
 
 PASSWORD = "correct horse battery"
 ANN = "ann@acme.example"

@@ -1,4 +1,6 @@
-"""Small readers over the derived rows, shared by the engine tests."""
+"""Small readers over the derived rows, and a way to run calls at the same moment, shared by the tests."""
+
+import threading
 
 from sqlalchemy import select
 
@@ -50,3 +52,24 @@ def outbox(ctx, instance_id: int) -> list[str]:
     with ctx.uow() as uow:
         return [m.template for m in uow.session.scalars(
             select(OutboxMessage).where(OutboxMessage.instance_id == instance_id).order_by(OutboxMessage.id))]
+
+
+def run_together(*calls):
+    """Run each call in its own thread, released at the same moment; returns (value, error) per call."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(i, call):
+        barrier.wait()
+        try:
+            results[i] = (call(), None)
+        except Exception as err:  # noqa: BLE001  (recorded and asserted on by the test)
+            results[i] = (None, err)
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    return results

@@ -1,67 +1,18 @@
 """Sending jobs and hours for customer approval (SQLite and PostgreSQL): the policy handed to the process,
 statuses carried to the job and registrations, cancel and resend, refusals, scope, and a race."""
 
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.models import CustomerEmployee, Job, Registration, WorkflowInstance
+from engine.models import CustomerEmployee, Job, WorkflowInstance
 from engine.services import approval_board, approvals, company_settings, customers, jobs
-from engine.services.context import Actor
 from engine.services.instances import complete_task
 from engine.services.staff_auth import create_staff_user
 from engine.services.timers import fire_due_timers
-from tests.engine.helpers import only_open_task, open_tasks, timers
-from tests.engine.test_concurrency import run_together
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def office(ctx, deploy):
-    deploy("bpmn/job_approval.bpmn")
-    deploy("bpmn/timesheet_approval.bpmn")
-    admin = create_staff_user(ctx, "ada@example.com", "Ada Admin", "admin", PASSWORD)
-    manager = create_staff_user(ctx, "max@example.com", "Max Manager", "manager", PASSWORD)
-    return admin, manager
-
-
-@pytest.fixture
-def customer(ctx, office):
-    admin, manager = office
-    created = customers.create_customer(ctx, staff=manager, name="Mill House", contact_name="Dana",
-                                        contact_email="dana@millhouse.example")
-    customers.set_portal_access(ctx, created["id"], True, staff=manager)
-    return created
-
-
-@pytest.fixture
-def job(ctx, office, customer):
-    _, manager = office
-    return jobs.create_job(ctx, customer["id"], staff=manager, name="Window cleaning", manager_id=manager.id,
-                           requires_customer_approval=True)
-
-
-def add_hours(ctx, job_id: int, employee_id: int, day: date, minutes: int = 120) -> int:
-    with ctx.uow() as uow:
-        row = Registration(job_id=job_id, employee_id=employee_id, kind="hours", work_date=day,
-                           start_time=time(9), end_time=None, minutes=minutes, description="Windows",
-                           created_at=ctx.clock(), updated_at=ctx.clock())
-        uow.session.add(row)
-        uow.commit()
-        return row.id
-
-
-def registration_statuses(ctx, ids) -> dict[int, tuple[str, int | None, str | None]]:
-    with ctx.uow() as uow:
-        rows = uow.session.scalars(select(Registration).where(Registration.id.in_(ids)))
-        return {r.id: (r.status, r.approval_instance_id, r.customer_comment) for r in rows}
-
-
-def contact(customer_id: int) -> Actor:
-    return Actor("dana@millhouse.example", frozenset({"customer"}), frozenset({customer_id}))
+from tests.approval_fixtures import PASSWORD, add_hours, contact, registration_statuses
+from tests.engine.helpers import only_open_task, open_tasks, run_together, timers
 
 
 def test_a_job_goes_to_the_customer_with_the_company_policy_and_its_hours(ctx, office, customer, job):

@@ -1,7 +1,6 @@
 """Concurrent deciders and sweepers: every task is decided once, every timer fires once."""
 
 import multiprocessing
-import threading
 from collections import Counter
 
 import pytest
@@ -13,7 +12,7 @@ from engine.models import InstanceEvent, OutboxMessage
 from engine.services.context import open_context
 from engine.services.instances import complete_task, start_instance
 from engine.services.timers import fire_due_timers
-from tests.engine.helpers import JOB_START, events, instance, only_open_task, open_tasks, outbox
+from tests.engine.helpers import JOB_START, events, instance, only_open_task, open_tasks, outbox, run_together
 
 MANAGER_OUTCOMES = {"approved_to_manager", "rejected_to_manager", "expired_auto_approved_to_manager"}
 
@@ -22,27 +21,6 @@ MANAGER_OUTCOMES = {"approved_to_manager", "rejected_to_manager", "expired_auto_
 def job(ctx, deploy):
     deploy("bpmn/job_approval.bpmn")
     return lambda **overrides: start_instance(ctx, "job_approval", {**JOB_START, **overrides})
-
-
-def run_together(*calls):
-    """Run each call in its own thread, released at the same moment; returns (value, error) per call."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(i, call):
-        barrier.wait()
-        try:
-            results[i] = (call(), None)
-        except Exception as err:  # noqa: BLE001  (recorded and asserted on by the test)
-            results[i] = (None, err)
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
 
 
 def manager_mails(ctx, iid):

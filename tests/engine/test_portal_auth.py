@@ -13,7 +13,7 @@ from engine.services import customers, portal_auth
 from engine.services.context import Actor
 from engine.services.outbox import deliver_due_messages
 from engine.services.portal_auth import CodeRejected, Throttled
-from tests.engine.test_concurrency import run_together
+from tests.engine.helpers import run_together
 
 IP = "198.51.100.7"
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:124.0) Gecko/20100101 Firefox/124.0"

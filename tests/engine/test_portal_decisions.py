@@ -10,11 +10,8 @@ from engine.services import approval_board, approvals, customers, jobs
 from engine.services.context import Actor
 from engine.services.instances import complete_task
 from engine.services.portal_decisions import decide_registrations, decide_tasks
-from tests.engine.helpers import events, instance, open_tasks
-from tests.engine.test_approvals import add_hours, contact, customer, job, office, registration_statuses
-from tests.engine.test_concurrency import run_together
-
-__all__ = ["customer", "job", "office"]  # fixtures used by name
+from tests.approval_fixtures import add_hours, contact, registration_statuses
+from tests.engine.helpers import events, instance, open_tasks, run_together
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from engine.services.context import open_context
 from engine.services.outbox import deliver_due_messages, get_mail
 from engine.services.portal_visits import visits_overview
 from engine.services.staff_auth import create_staff_user
-from tests.engine.test_approvals import PASSWORD, contact
+from tests.approval_fixtures import PASSWORD, contact
 from webapp import create_app
 
 AMSTERDAM = "Europe/Amsterdam"

@@ -14,13 +14,10 @@ from engine.services.context import Actor
 from engine.services.instances import complete_task
 from engine.services.portal_views import list_review_tasks
 from engine.storage import IMAGE
+from tests.approval_fixtures import NOV, PNG, add_document, add_expense, add_hours, contact, set_flags
 from tests.engine.helpers import events, instance, open_tasks
-from tests.engine.test_approvals import add_hours, contact, customer, job, office
-from tests.engine.test_portal_views import NOV, PNG, add_document, add_expense, eli, other, set_flags, timesheet
 from tests.webapp.conftest import log_in
 from tests.webapp.test_portal_login import _codes
-
-__all__ = ["customer", "eli", "job", "office", "other", "timesheet"]  # fixtures used by name
 
 DANA = "dana@millhouse.example"
 
