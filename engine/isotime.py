@@ -54,3 +54,8 @@ def local_midnight(day: date, zone: tzinfo) -> datetime:
 def in_zone(moment: datetime | None, zone: tzinfo) -> datetime | None:
     """An aware datetime shown in `zone` (None stays None)."""
     return moment.astimezone(zone) if moment is not None else None
+
+
+def iso(value: date | datetime | time | None) -> str | None:
+    """A date or time as ISO 8601 text for a view dict; None stays None."""
+    return value.isoformat() if value is not None else None

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select
 
+from engine.isotime import iso
 from engine.models import (
     Customer,
     HumanTask,
@@ -30,9 +31,6 @@ STATUS_LABELS = {
     "starting": "Starting",
 }
 
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _time_left(due_at: datetime | None, now: datetime) -> str:
@@ -103,7 +101,7 @@ def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, t
         "title": data.get("title") or f"Approval {row.id}", "customer_id": row.customer_id,
         "customer_name": customer_name, "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
         "instance_status": row.status, "comment": data.get("comment") or "", "answer": data.get("answer") or "",
-        "sent_at": _iso(row.created_at), "ended_at": _iso(row.ended_at), "due_at": _iso(due_at),
+        "sent_at": iso(row.created_at), "ended_at": iso(row.ended_at), "due_at": iso(due_at),
         "time_left": _time_left(due_at, now) if row.status == InstanceStatus.RUNNING else "",
         "paused": row.case_status == "queried" and row.status == InstanceStatus.RUNNING,
         "manager_task_id": task_id, "manager_task_name": task_name,
@@ -149,6 +147,6 @@ def list_unsent_hours(ctx: Context, *, staff: StaffMember, date_from: date | Non
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()
     return [{"customer_id": cid, "customer_name": name, "count": count, "minutes": minutes or 0,
-             "first": _iso(first), "last": _iso(last)} for cid, name, count, minutes, first, last in rows]
+             "first": iso(first), "last": iso(last)} for cid, name, count, minutes, first, last in rows]
 
 

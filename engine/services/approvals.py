@@ -27,6 +27,7 @@ from engine.services.company_settings import effective_policy, load_settings
 from engine.services.context import Actor, Context
 from engine.services.instances import cancel_locked, create_instance
 from engine.services.staff_scope import StaffMember, get_visible_customer
+from engine.services.work_fields import parse_date
 
 ACTIVE_CASE = frozenset({"awaiting_customer", "reminded", "queried", "escalated"})
 APPROVED_CASE = frozenset({"approved", "expired_auto_approved"})
@@ -112,11 +113,12 @@ def send_job_for_approval(ctx: Context, job_id: int, *, staff: StaffMember) -> i
 
 
 def _parse_period(period_start: date | str, period_end: date | str) -> tuple[date, date]:
-    problems, days = [], []
-    for field, value in (("period_start", period_start), ("period_end", period_end)):
-        try:
-            days.append(value if isinstance(value, date) else date.fromisoformat((value or "").strip()))
-        except ValueError:
+    """:raises InvalidInput: a missing or malformed day, or an end before the start."""
+    problems: list[str] = []
+    days = [parse_date(problems, field, value) for field, value in (("period_start", period_start),
+                                                                     ("period_end", period_end))]
+    for field, day in zip(("period_start", "period_end"), days, strict=True):
+        if day is None and not any(p.startswith(field) for p in problems):
             problems.append(f"{field}: not a date (YYYY-MM-DD)")
     if not problems and days[1] < days[0]:
         problems.append("period_end: must not be before the start")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine import storage
 from engine.errors import InvalidInput, NotAllowed, NotFound
+from engine.isotime import iso
 from engine.models import CustomerEmployee, CustomerResource, JournalEntry, StaffRole, StaffUser
 from engine.services.context import Context
 from engine.services.customers import NAME_MAX, TEXT_MAX, WEBSITE_MAX
@@ -21,10 +22,6 @@ from engine.services.staff_scope import (
     ensure_office_role,
     get_visible_customer,
 )
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _raise(problems: list[str]) -> None:
@@ -36,7 +33,7 @@ def _raise(problems: list[str]) -> None:
 
 def _entry_view(entry: JournalEntry, author_name: str | None) -> dict:
     return {"id": entry.id, "customer_id": entry.customer_id, "author_id": entry.author_id,
-            "author_name": author_name, "text": entry.text, "created_at": _iso(entry.created_at)}
+            "author_name": author_name, "text": entry.text, "created_at": iso(entry.created_at)}
 
 
 def list_journal(ctx: Context, customer_id: int, *, staff: StaffMember) -> list[dict]:
@@ -99,7 +96,7 @@ def delete_journal_entry(ctx: Context, entry_id: int, *, staff: StaffMember, cus
 def _resource_view(resource: CustomerResource) -> dict:
     return {"id": resource.id, "customer_id": resource.customer_id, "title": resource.title, "url": resource.url,
             "is_file": resource.stored_name is not None, "original_name": resource.original_name,
-            "content_type": resource.content_type, "size": resource.size, "created_at": _iso(resource.created_at)}
+            "content_type": resource.content_type, "size": resource.size, "created_at": iso(resource.created_at)}
 
 
 def _check_title(problems: list[str], title: str) -> None:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select
 
 from engine.errors import InvalidInput, NotFound
+from engine.isotime import iso
 from engine.models import Contact, Customer, Job
 from engine.services.context import Context
 from engine.services.portal_auth import end_customer_sessions, queue_invitations
@@ -24,9 +25,6 @@ TEXT_MAX = 5000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MOBILE = re.compile(r"^\+?[0-9 ()./-]{3,}$")
 
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _text(value: str | None) -> str:
@@ -75,7 +73,7 @@ def _customer_view(customer: Customer, contact_count: int = 0, job_count: int = 
         "id": customer.id, "name": customer.name, "billing_address": customer.billing_address,
         "website": customer.website, "comment": customer.comment, "archived": customer.archived,
         "portal_access": customer.portal_access, "show_hours_overview": customer.show_hours_overview,
-        "created_at": _iso(customer.created_at), "contact_count": contact_count, "job_count": job_count,
+        "created_at": iso(customer.created_at), "contact_count": contact_count, "job_count": job_count,
     }
 
 

@@ -5,21 +5,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import distinct, select
 
 from engine.errors import NotAllowed, NotFound
+from engine.isotime import iso
 from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
 from engine.services.context import Actor, Context
 
 DUE_SOON = timedelta(days=2)
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
 
 def _task_view(task: HumanTask) -> dict:
     return {
         "id": task.id, "instance_id": task.instance_id, "element_id": task.element_id, "name": task.name,
-        "lane": task.lane, "role": task.role, "customer_id": task.customer_id, "created_at": _iso(task.created_at),
-        "due_at": _iso(task.due_at), "form": task.form,
+        "lane": task.lane, "role": task.role, "customer_id": task.customer_id, "created_at": iso(task.created_at),
+        "due_at": iso(task.due_at), "form": task.form,
     }
 
 
@@ -104,9 +102,9 @@ def get_instance(ctx: Context, instance_id: int) -> dict:
         return {
             "id": row.id, "process_id": row.process_id, "version": version.version, "status": row.status,
             "case_status": row.case_status, "error": row.error_message, "error_element": row.error_element,
-            "data": row.data, "created_at": _iso(row.created_at), "ended_at": _iso(row.ended_at),
+            "data": row.data, "created_at": iso(row.created_at), "ended_at": iso(row.ended_at),
             "open_tasks": [_task_view(task) for task in tasks],
-            "timers": [{"element_id": t.element_id, "kind": t.kind, "due_at": _iso(t.due_at)} for t in timers],
-            "history": [{"at": _iso(e.at), "kind": e.kind, "element_id": e.element_id, "actor": e.actor,
+            "timers": [{"element_id": t.element_id, "kind": t.kind, "due_at": iso(t.due_at)} for t in timers],
+            "history": [{"at": iso(e.at), "kind": e.kind, "element_id": e.element_id, "actor": e.actor,
                          "data": e.data} for e in events],
         }

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from engine.errors import InvalidInput, NotFound
+from engine.isotime import iso
 from engine.models import Customer, Job, StaffUser
 from engine.services.context import Context
 from engine.services.customers import NAME_MAX
@@ -16,31 +17,15 @@ from engine.services.staff_scope import (
     get_visible_customer,
     visible_customer,
 )
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _parse_date(problems: list[str], field: str, value: date | str | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        problems.append(f"{field}: not a date (YYYY-MM-DD)")
-        return None
+from engine.services.work_fields import parse_date
 
 
 def _job_view(job: Job, customer_name: str, manager_name: str | None) -> dict:
     return {
         "id": job.id, "customer_id": job.customer_id, "customer_name": customer_name,
         "manager_id": job.manager_id, "manager_name": manager_name, "name": job.name,
-        "period_start": _iso(job.period_start), "period_end": _iso(job.period_end),
-        "requires_customer_approval": job.requires_customer_approval, "created_at": _iso(job.created_at),
+        "period_start": iso(job.period_start), "period_end": iso(job.period_end),
+        "requires_customer_approval": job.requires_customer_approval, "created_at": iso(job.created_at),
         "approval_status": job.approval_status, "approval_instance_id": job.approval_instance_id,
     }
 
@@ -66,8 +51,8 @@ def _job_fields(session, problems: list[str], name: str, manager_id: int | None,
         problems.append("name: required")
     elif len(name) > NAME_MAX:
         problems.append(f"name: at most {NAME_MAX} characters")
-    start = _parse_date(problems, "period_start", period_start)
-    end = _parse_date(problems, "period_end", period_end)
+    start = parse_date(problems, "period_start", period_start)
+    end = parse_date(problems, "period_end", period_end)
     if start and end and end < start:
         problems.append("period_end: must not be before the start")
     manager = session.get(StaffUser, manager_id) if manager_id is not None else None

@@ -14,9 +14,6 @@ from engine.services.context import Actor, Context
 KIND_SECTIONS = {"hours": "hours", "expense": "expenses", "mileage": "mileage"}
 
 
-def iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
 
 def portal_scope(session: Session, actor: Actor, customer_id: int) -> tuple[Customer, dict[str, bool]]:
     """The contact's customer and which portal sections it may see.

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
+from engine.isotime import iso
 from engine.models import (
     ApprovalStatus,
     HumanTask,
@@ -24,7 +25,7 @@ from engine.models import (
 )
 from engine.services.context import Actor, Context
 from engine.services.inbox import urgency
-from engine.services.portal_scope import KIND_SECTIONS, iso, portal_scope, require_section
+from engine.services.portal_scope import KIND_SECTIONS, portal_scope, require_section
 from engine.services.portal_visits import visits_by_day
 from engine.services.work_fields import duration_text, money_text
 

@@ -4,21 +4,17 @@ Days and times are the company's (Settings.timezone): a visit at 23:30 UTC may b
 """
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
-from engine.isotime import in_zone, local_midnight
+from engine.isotime import in_zone, iso, local_midnight
 from engine.models import StaffUser, Visit, VisitPhoto
 from engine.services.context import Actor, Context
-from engine.services.portal_scope import iso, portal_scope, require_section
-from engine.services.work_fields import duration_text
-
-
-def _minutes(start: datetime | None, end: datetime | None) -> int | None:
-    return int((end - start).total_seconds() // 60) if start and end else None
+from engine.services.portal_scope import portal_scope, require_section
+from engine.services.work_fields import duration_text, minutes_between
 
 
 def visits_by_day(session: Session, customer_id: int, keys: list[tuple[int, date]],
@@ -67,7 +63,7 @@ def _visit_views(session: Session, customer_id: int, date_from: date, date_to: d
 def _visit_view(visit: Visit, employee_name: str, photos: list[dict], zone: tzinfo) -> dict:
     """Times as ISO strings with the company's offset, so a page shows local hours by cutting out HH:MM."""
     at = in_zone(visit.checked_in_at or visit.planned_start, zone)
-    planned, actual = _minutes(visit.planned_start, visit.planned_end), _minutes(visit.checked_in_at,
+    planned, actual = minutes_between(visit.planned_start, visit.planned_end), minutes_between(visit.checked_in_at,
                                                                                  visit.checked_out_at)
     difference = actual - planned if planned is not None and actual is not None else None
     return {

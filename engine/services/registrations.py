@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import InvalidInput, NotFound
+from engine.isotime import iso
 from engine.models import ApprovalStatus, Customer, Job, Registration, RegistrationKind, StaffUser
 from engine.services.context import Context
 from engine.services.staff_scope import OFFICE_ROLES, StaffMember, visible_customer
@@ -32,15 +33,12 @@ STATUS_TEXT = {ApprovalStatus.SUBMITTED: "submitted for approval", ApprovalStatu
                ApprovalStatus.REJECTED: "rejected", ApprovalStatus.QUERIED: "queried by the customer"}
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
 
 def _view(reg: Registration, job_name: str, customer_id: int, customer_name: str, employee_name: str) -> dict:
     return {
         "id": reg.id, "job_id": reg.job_id, "job_name": job_name, "customer_id": customer_id,
         "customer_name": customer_name, "employee_id": reg.employee_id, "employee_name": employee_name,
-        "kind": reg.kind, "work_date": _iso(reg.work_date), "description": reg.description,
+        "kind": reg.kind, "work_date": iso(reg.work_date), "description": reg.description,
         "start_time": reg.start_time.strftime("%H:%M") if reg.start_time else None,
         "end_time": reg.end_time.strftime("%H:%M") if reg.end_time else None,
         "minutes": reg.minutes, "duration": duration_text(reg.minutes), "amount_cents": reg.amount_cents,
@@ -48,7 +46,7 @@ def _view(reg: Registration, job_name: str, customer_id: int, customer_name: str
         "receipt_name": reg.receipt_name, "distance_km": reg.distance_km, "from_place": reg.from_place,
         "to_place": reg.to_place, "status": reg.status, "editable": reg.status == ApprovalStatus.DRAFT,
         "customer_decision": reg.customer_decision, "customer_comment": reg.customer_comment,
-        "created_at": _iso(reg.created_at), "updated_at": _iso(reg.updated_at),
+        "created_at": iso(reg.created_at), "updated_at": iso(reg.updated_at),
     }
 
 
@@ -291,6 +289,6 @@ def get_job(ctx: Context, *, staff: StaffMember, job_id: int) -> dict:
         raise NotFound(f"no job {job_id}")
     job, customer_name, archived, manager_name = row
     return {"id": job.id, "name": job.name, "customer_id": job.customer_id, "customer_name": customer_name,
-            "customer_archived": archived, "manager_name": manager_name, "period_start": _iso(job.period_start),
-            "period_end": _iso(job.period_end), "requires_customer_approval": job.requires_customer_approval,
+            "customer_archived": archived, "manager_name": manager_name, "period_start": iso(job.period_start),
+            "period_end": iso(job.period_end), "requires_customer_approval": job.requires_customer_approval,
             "approval_status": job.approval_status}

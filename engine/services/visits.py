@@ -12,11 +12,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import InvalidInput, NotFound
-from engine.isotime import local_midnight
+from engine.isotime import iso, local_midnight
 from engine.models import Customer, Job, StaffUser, Visit, VisitPhoto
 from engine.services.context import Context
 from engine.services.staff_scope import OFFICE_ROLES, StaffMember, visible_customer
-from engine.services.work_fields import duration_text, parse_date, period_filter_problems, visit_fields
+from engine.services.work_fields import duration_text, minutes_between, parse_date, period_filter_problems, visit_fields
 from engine.storage import IMAGE
 
 # An alias: staff_scope.visible_customer has an EXISTS on the job table that the outer query must not
@@ -24,36 +24,30 @@ from engine.storage import IMAGE
 JobRow = aliased(Job)
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
 
 def _shown(ctx: Context, moment: datetime) -> str:
     return f"{moment.astimezone(ctx.settings.zone):%Y-%m-%d %H:%M %Z}"
 
 
-def _minutes(start: datetime | None, end: datetime | None) -> int | None:
-    return int((end - start).total_seconds() // 60) if start and end else None
-
 
 def _view(visit: Visit, customer_name: str, employee_name: str, job_name: str | None, photo_count: int = 0) -> dict:
-    planned, actual = _minutes(visit.planned_start, visit.planned_end), _minutes(visit.checked_in_at,
+    planned, actual = minutes_between(visit.planned_start, visit.planned_end), minutes_between(visit.checked_in_at,
                                                                                  visit.checked_out_at)
     state = "done" if visit.checked_out_at else "checked in" if visit.checked_in_at else "planned"
     return {
         "id": visit.id, "customer_id": visit.customer_id, "customer_name": customer_name, "job_id": visit.job_id,
         "job_name": job_name, "employee_id": visit.employee_id, "employee_name": employee_name,
-        "planned_start": _iso(visit.planned_start), "planned_end": _iso(visit.planned_end),
-        "checked_in_at": _iso(visit.checked_in_at), "checked_out_at": _iso(visit.checked_out_at),
+        "planned_start": iso(visit.planned_start), "planned_end": iso(visit.planned_end),
+        "checked_in_at": iso(visit.checked_in_at), "checked_out_at": iso(visit.checked_out_at),
         "note": visit.note, "planned_minutes": planned, "planned_duration": duration_text(planned),
         "actual_minutes": actual, "actual_duration": duration_text(actual), "state": state,
-        "photo_count": photo_count, "created_at": _iso(visit.created_at),
+        "photo_count": photo_count, "created_at": iso(visit.created_at),
     }
 
 
 def _photo_view(photo: VisitPhoto) -> dict:
     return {"id": photo.id, "visit_id": photo.visit_id, "original_name": photo.original_name,
-            "content_type": photo.content_type, "size": photo.size, "uploaded_at": _iso(photo.uploaded_at)}
+            "content_type": photo.content_type, "size": photo.size, "uploaded_at": iso(photo.uploaded_at)}
 
 
 def _scoped(staff: StaffMember) -> Select:

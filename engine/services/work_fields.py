@@ -58,6 +58,11 @@ def parse_datetime(problems: list[str], field: str, value: datetime | str | None
     return value.astimezone(UTC)
 
 
+def minutes_between(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole minutes from `start` to `end`, or None when either is missing."""
+    return int((end - start).total_seconds() // 60) if start and end else None
+
+
 def parse_minutes(problems: list[str], value: int | str | None) -> int | None:
     """Minutes as a whole number ("90") or hours:minutes ("1:30")."""
     if _blank(value):
