@@ -59,3 +59,10 @@ def in_zone(moment: datetime | None, zone: tzinfo) -> datetime | None:
 def iso(value: date | datetime | time | None) -> str | None:
     """A date or time as ISO 8601 text for a view dict; None stays None."""
     return value.isoformat() if value is not None else None
+
+
+def month_of(day: date) -> tuple[date, date]:
+    """The first and the last day of the month that holds `day`."""
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)

@@ -4,10 +4,10 @@ Files are served with nosniff and a CSP that lets nothing run; PDFs, zips and re
 """
 
 import io
-from datetime import date, timedelta
 
 from flask import g, render_template, request
 
+from engine.isotime import month_of
 from engine.services import portal_files, portal_visits
 from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
@@ -16,17 +16,11 @@ from webapp.portal.auth import portal_login_required
 from webapp.portal.pages import parse_day, parse_int
 
 
-def _month_of(today: date) -> tuple[date, date]:
-    first = today.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
 @bp.get("/visits", endpoint="visits")
 @portal_login_required
 def visits():
     ctx = get_ctx()
-    first, last = _month_of(ctx.clock().date())
+    first, last = month_of(ctx.clock().date())
     date_from, date_to = parse_day("from") or first, parse_day("to") or last
     employee_id = parse_int(request.args.get("employee"))
     rows = portal_visits.visits_overview(ctx, g.portal_actor, g.portal_customer.id, date_from, date_to, employee_id)

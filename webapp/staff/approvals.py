@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 
 from engine.errors import InvalidInput, NotFound
+from engine.isotime import month_of
 from engine.services import approval_board, approvals, company_settings
 from engine.services.staff_scope import ensure_admin
 from webapp.auth import login_required, office_required
@@ -41,14 +42,8 @@ class PolicyForm(FlaskForm):
     period_end_action = SelectField("When the period ends", choices=options([("", "Company default"), *END_ACTIONS]))
 
 
-def _month_bounds(today: date) -> tuple[date, date]:
-    first = today.replace(day=1)
-    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
-    return first, date.fromordinal(following.toordinal() - 1)
-
-
 def _period_args() -> tuple[str, str]:
-    first, last = _month_bounds(get_ctx().clock().date())
+    first, last = month_of(get_ctx().clock().date())
     return request.args.get("from") or first.isoformat(), request.args.get("to") or last.isoformat()
 
 
