@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench
+.PHONY: demo test install lint bench browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,20 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/python -m webapp.demo
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (Playwright cannot download a browser here): install it when
+# missing and we are root with apt-get; otherwise say what to install (under CI=true that is an error).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium'." >&2; \
+	    if [ "$${CI:-}" = true ]; then exit 1; fi; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)

@@ -43,6 +43,19 @@ class Settings:
     portal_code_requests_per_ip: int = 20
     portal_code_attempts: int = 5  # wrong entries that lock one code (a new code must be requested)
     portal_wrong_codes_per_ip: int = 30
+    # staff login throttles (counted in the database, like the portal's) and password rules
+    staff_throttle_minutes: int = 15
+    staff_login_failures_per_account: int = 5
+    staff_login_failures_per_ip: int = 30
+    password_min_length: int = 12
+    # A model is untrusted input: bounds on what a BPMN file, a policy or a template can make the engine do.
+    min_timer_seconds: int = 60  # the floor for every timer duration and cycle interval
+    step_budget: int = 1000  # engine steps one transaction may run before the instance goes to `error`
+    data_max_bytes: int = 256 * 1024  # an instance's variables, as JSON
+    data_max_depth: int = 20  # nesting of lists and dicts in an instance's variables
+    script_max_value_size: int = 1_000_000  # characters of a string or items of a collection a script may build
+    template_max_iterations: int = 10_000  # loop iterations one e-mail template rendering may run
+    template_max_output_bytes: int = 256 * 1024  # size of one rendered e-mail part
 
     @property
     def zone(self) -> ZoneInfo:
@@ -71,6 +84,20 @@ class Settings:
                                                   cls.portal_code_requests_per_ip),
             portal_code_attempts=_positive("SIGNOFF_PORTAL_CODE_ATTEMPTS", cls.portal_code_attempts),
             portal_wrong_codes_per_ip=_positive("SIGNOFF_PORTAL_WRONG_CODES_PER_IP", cls.portal_wrong_codes_per_ip),
+            staff_throttle_minutes=_positive("SIGNOFF_STAFF_THROTTLE_MINUTES", cls.staff_throttle_minutes),
+            staff_login_failures_per_account=_positive("SIGNOFF_STAFF_LOGIN_FAILURES_PER_ACCOUNT",
+                                                       cls.staff_login_failures_per_account),
+            staff_login_failures_per_ip=_positive("SIGNOFF_STAFF_LOGIN_FAILURES_PER_IP",
+                                                  cls.staff_login_failures_per_ip),
+            password_min_length=_positive("SIGNOFF_PASSWORD_MIN_LENGTH", cls.password_min_length),
+
+            min_timer_seconds=_positive("SIGNOFF_MIN_TIMER_SECONDS", cls.min_timer_seconds),
+            step_budget=_positive("SIGNOFF_STEP_BUDGET", cls.step_budget),
+            data_max_bytes=_positive("SIGNOFF_DATA_MAX_KB", cls.data_max_bytes // 1024) * 1024,
+            data_max_depth=_positive("SIGNOFF_DATA_MAX_DEPTH", cls.data_max_depth),
+            script_max_value_size=_positive("SIGNOFF_SCRIPT_MAX_VALUE_SIZE", cls.script_max_value_size),
+            template_max_iterations=_positive("SIGNOFF_TEMPLATE_MAX_ITERATIONS", cls.template_max_iterations),
+            template_max_output_bytes=_positive("SIGNOFF_TEMPLATE_MAX_KB", cls.template_max_output_bytes // 1024) * 1024,
         )
 
 
@@ -93,7 +120,7 @@ def _code_minutes(value: str) -> int:
 
 
 def _positive(name: str, default: int) -> int:
-    """:raises ValueError: a portal limit that is not a whole number of at least 1."""
+    """:raises ValueError: a limit that is not a whole number of at least 1."""
     value = int(os.environ.get(name, str(default)))
     if value < 1:
         raise ValueError(f"{name} must be at least 1, not {value}")
