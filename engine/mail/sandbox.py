@@ -247,6 +247,9 @@ class _BoundedCodeGenerator(CodeGenerator):
         self.write(")))")
 
 
+_CONTEXT_KWARGS = ("_loop_vars", "_block_vars")  # the template's local variables, passed along by Jinja
+
+
 class BoundedSandboxedEnvironment(ImmutableSandboxedEnvironment):
     """The immutable sandbox, charging a `RenderBudget` at every loop item, call, filter, operator and output."""
 
@@ -289,6 +292,7 @@ class BoundedSandboxedEnvironment(ImmutableSandboxedEnvironment):
         else:
             budget.tick()
         limit = budget.limits.max_output_bytes
+        kwargs_given = {key: value for key, value in kwargs.items() if key not in _CONTEXT_KWARGS}
         receiver = getattr(__obj, "__self__", None)
         name = getattr(__obj, "__name__", "")
         if isinstance(receiver, str) and name == "join" and args:
@@ -296,9 +300,9 @@ class BoundedSandboxedEnvironment(ImmutableSandboxedEnvironment):
             budget.check_size(_join_size(receiver, items, limit), "the result of join()")
             args = (items, *args[1:])
         elif isinstance(receiver, str) and name in _METHOD_SIZES:
-            budget.check_size(_METHOD_SIZES[name](receiver, *args, **kwargs), f"the result of {name}()")
+            budget.check_size(_METHOD_SIZES[name](receiver, *args, **kwargs_given), f"the result of {name}()")
         else:
-            budget.check_value((args, kwargs), f"the arguments of {name or 'a call'}()")
+            budget.check_value((args, kwargs_given), f"the arguments of {name or 'a call'}()")
         result = super().call(__context, __obj, *args, **kwargs)
         budget.check_value(result, f"the result of {name or 'a call'}()")
         return result
