@@ -120,11 +120,12 @@ def render_mail(name: str, context: dict, overrides: Mapping[str, str] | None = 
     _check_name(name)
     values = {key: None for key in OPTIONAL_VARIABLES} | dict(context)
     plain, escaping = _environments(_normalise(overrides))
-    with _template_errors(name), bounded(limits):
-        template = plain.get_template(f"{name}.j2")
-        subject = _render_part(template, values, "subject")
-        text = _render_part(template, values | {_RESERVED: "text"}, "text")
-        html = _render_part(escaping.get_template(f"{name}.j2"), values | {_RESERVED: "html"}, "html")
+    with _template_errors(name):
+        template, escaped = plain.get_template(f"{name}.j2"), escaping.get_template(f"{name}.j2")
+        with bounded(limits):  # compiling (cached per set of overrides) is bounded by the source size instead
+            subject = _render_part(template, values, "subject")
+            text = _render_part(template, values | {_RESERVED: "text"}, "text")
+            html = _render_part(escaped, values | {_RESERVED: "html"}, "html")
     return RenderedMail(subject=" ".join(subject.split()), text=_tidy_text(text), html=html.strip() + "\n")
 
 
