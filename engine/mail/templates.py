@@ -4,8 +4,9 @@ A mail is `email_templates/<name>.j2`; it extends `base.j2` and defines three bl
 (plain-text body) and `html` (HTML body). An admin-edited source (from the database) takes precedence over
 the shipped file of the same name. Only the HTML is autoescaped: the subject and the text body are rendered
 by a second environment without escaping, so a customer's `<b>` stays `<b>` in the text mail. Every unknown
-variable is an error (`StrictUndefined`), and unsafe attribute access raises `SecurityError`; both surface
-as `TemplateError`, naming the template and line.
+variable is an error (`StrictUndefined`), and unsafe attribute access raises `SecurityError`; a rendering
+is bounded in loop iterations, size and time (`engine.mail.sandbox`). All of these surface as
+`TemplateError`, naming the template and line.
 """
 
 import re
@@ -19,7 +20,17 @@ from types import TracebackType
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
+
+from engine.mail.sandbox import (
+    DEFAULT_LIMITS,
+    BoundedSandboxedEnvironment,
+    LimitExceeded,
+    TemplateLimits,
+    bounded,
+    literal_loop_problem,
+    output,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "email_templates"
 LAYOUT_NAME = "base"
@@ -96,34 +107,46 @@ class TemplateError(Exception):
         super().__init__(f"e-mail template {where}: {message}")
 
 
-def render_mail(name: str, context: dict, overrides: Mapping[str, str] | None = None) -> RenderedMail:
-    """Render mail `name` (e.g. `approval_request_to_customer`) with `context`.
+def render_mail(name: str, context: dict, overrides: Mapping[str, str] | None = None,
+                limits: TemplateLimits = DEFAULT_LIMITS) -> RenderedMail:
+    """Render mail `name` (e.g. `approval_request_to_customer`) with `context`, within `limits`.
 
     `overrides` maps template names (`name` or `name.j2`, `base` for the layout) to admin-edited sources
-    that replace the shipped files.
-    :raises TemplateError: unknown template, syntax error, unknown variable, unsafe code or a runtime error.
+    that replace the shipped files. The three parts share one budget of iterations and time; each part's
+    output is counted as it streams, so an oversized part is refused before it is built.
+    :raises TemplateError: unknown template, syntax error, unknown variable, unsafe code, a runtime error or
+        a limit exceeded (the message names the limit and its setting).
     """
     _check_name(name)
     values = {key: None for key in OPTIONAL_VARIABLES} | dict(context)
     plain, escaping = _environments(_normalise(overrides))
     with _template_errors(name):
-        template = plain.get_template(f"{name}.j2")
-        subject = _render_block(template, "subject", values)
-        text = template.render(values | {_RESERVED: "text"})
-        html = escaping.get_template(f"{name}.j2").render(values | {_RESERVED: "html"})
+        template, escaped = plain.get_template(f"{name}.j2"), escaping.get_template(f"{name}.j2")
+        with bounded(limits):  # compiling (cached per set of overrides) is bounded by the source size instead
+            subject = _render_part(template, values, "subject")
+            text = _render_part(template, values | {_RESERVED: "text"}, "text")
+            html = _render_part(escaped, values | {_RESERVED: "html"}, "html")
     return RenderedMail(subject=" ".join(subject.split()), text=_tidy_text(text), html=html.strip() + "\n")
 
 
-def check_template(name: str, source: str, sample_context: dict) -> None:
+def check_template(name: str, source: str, sample_context: dict, limits: TemplateLimits = DEFAULT_LIMITS) -> None:
     """Refuse an admin's edit of template `name` (`base` for the layout) before it is stored.
 
-    Checks the syntax, the required blocks, that a mail extends base.j2, and renders it (a layout edit:
-    every shipped mail with it) against `sample_context`, so unknown variables and unsafe code are refused.
+    Checks the size, the syntax, loops whose literal bounds exceed `limits` (whichever branch they are in), the
+    required blocks, that a mail extends base.j2, and renders it (a layout edit: every shipped mail with it)
+    against `sample_context` within `limits`, so unknown variables, unsafe code and runaway branches the
+    sample takes are refused. A branch the sample does not take is bounded again when a real mail renders.
     :raises TemplateError: saying what is wrong and, where known, on which line.
     """
     _check_name(name)
+    if len(source.encode("utf-8", "surrogatepass")) > limits.max_output_bytes:
+        raise TemplateError(name, f"the source is larger than {limits.max_output_bytes} bytes "
+                                  "(template_max_output_bytes)")
     with _template_errors(name):
         tree = _environments(())[0].parse(source, name=name)
+    problem = literal_loop_problem(tree, limits.max_iterations)
+    if problem:
+        raise TemplateError(name, problem[1], problem[0])
     is_layout = name == LAYOUT_NAME
     defined = {block.name for block in tree.find_all(nodes.Block)}
     missing = [block for block in (LAYOUT_BLOCKS if is_layout else REQUIRED_BLOCKS) if block not in defined]
@@ -132,7 +155,7 @@ def check_template(name: str, source: str, sample_context: dict) -> None:
     if not is_layout and tree.find(nodes.Extends) is None:
         raise TemplateError(name, '{% extends "base.j2" %} is missing')
     for mail in TEMPLATE_NAMES if is_layout else (name,):
-        rendered = render_mail(mail, sample_context, {name: source})
+        rendered = render_mail(mail, sample_context, {name: source}, limits)
         if not rendered.subject:
             raise TemplateError(mail, "the subject is empty")
 
@@ -165,12 +188,15 @@ def format_duration(value: str | None) -> str:
     return " and ".join(words) or "less than a minute"
 
 
-def _render_block(template: jinja2.Template, block: str, values: dict) -> str:
-    """Render one block of `template` alone (as Template.render does for the whole: errors point at lines)."""
-    if block not in template.blocks:
-        raise TemplateError(_short(template.name or ""), f"the template defines no {{% block {block} %}}")
+def _render_part(template: jinja2.Template, values: dict, part: str) -> str:
+    """Render the whole of `template` or, for the subject, its block alone, streaming through the size check
+    (as Template.render does, errors point at template lines)."""
+    if part == "subject" and part not in template.blocks:
+        raise TemplateError(_short(template.name or ""), f"the template defines no {{% block {part} %}}")
+    context = template.new_context(values)
+    chunks = template.blocks[part](context) if part == "subject" else template.root_render_func(context)
     try:
-        return template.environment.concat(template.blocks[block](template.new_context(values)))
+        return output(chunks, part)
     except Exception:
         template.environment.handle_exception()  # re-raises with the traceback rewritten to template lines
         raise
@@ -194,9 +220,9 @@ def _environments(overrides: tuple[tuple[str, str], ...]) -> tuple[jinja2.Enviro
 
 def _make_environment(overrides: tuple[tuple[str, str], ...], *, autoescape: bool) -> jinja2.Environment:
     loader = jinja2.ChoiceLoader([_OverrideLoader(dict(overrides)), jinja2.FileSystemLoader(TEMPLATE_DIR)])
-    env = ImmutableSandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=autoescape,
-                                        trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(datetime=format_datetime, duration=format_duration)
+    env = BoundedSandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=autoescape,
+                                      trim_blocks=True, lstrip_blocks=True)
+    env.add_filters(datetime=format_datetime, duration=format_duration)
     return env
 
 
@@ -221,6 +247,10 @@ def _template_errors(name: str) -> Iterator[None]:
         raise TemplateError(name, f"no such template: {err.name}") from None
     except SecurityError as err:
         raise _located(err, name, f"not allowed: {err}") from None
+    except LimitExceeded as err:
+        raise _located(err, name, f"over a limit: {err}") from None
+    except RecursionError as err:
+        raise _located(err, name, "macros or loops call themselves too deeply") from None
     except jinja2.UndefinedError as err:
         raise _located(err, name, f"unknown variable or attribute: {err}") from None
     except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as err:

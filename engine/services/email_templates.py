@@ -7,6 +7,7 @@ time a mail is rendered; deleting the row returns to the shipped file.
 from sqlalchemy import select
 
 from engine.errors import InvalidInput
+from engine.mail.sandbox import TemplateLimits
 from engine.mail.templates import (
     LAYOUT_NAME,
     SAMPLE_CONTEXT,
@@ -30,15 +31,16 @@ def _check_known(name: str) -> None:
 def save_template(ctx: Context, name: str, source: str, actor_name: str) -> None:
     """Store `source` as the admin's version of template `name` (`base` for the layout), replacing any earlier edit.
 
-    The edit is parsed and rendered against `SAMPLE_CONTEXT` first; nothing is stored if that fails.
-    :raises InvalidInput: unknown template name, or a source that does not parse or render (the message names
-        the template and, where known, the line).
+    The edit is parsed, checked for loops whose literal bounds exceed the template limits, and rendered against
+    `SAMPLE_CONTEXT` within those limits first; nothing is stored if that fails.
+    :raises InvalidInput: unknown template name, or a source that does not parse, exceeds a limit or does not
+        render (the message names the template, where known the line, and the limit's setting).
     """
     _check_known(name)
     if not isinstance(source, str) or not source.strip():
         raise InvalidInput(f"e-mail template {name}: the source is empty")
     try:
-        check_template(name, source, SAMPLE_CONTEXT)
+        check_template(name, source, SAMPLE_CONTEXT, TemplateLimits.from_settings(ctx.settings))
     except TemplateError as err:
         raise InvalidInput(str(err)) from None
     with ctx.uow() as uow:
@@ -98,7 +100,8 @@ def preview_template(ctx: Context, name: str) -> dict:
     with ctx.uow() as uow:
         overrides = {row.name: row.source for row in uow.session.scalars(select(EmailTemplate))}
     try:
-        mail = render_mail(TEMPLATE_NAMES[0] if name == LAYOUT_NAME else name, SAMPLE_CONTEXT, overrides)
+        mail = render_mail(TEMPLATE_NAMES[0] if name == LAYOUT_NAME else name, SAMPLE_CONTEXT, overrides,
+                           TemplateLimits.from_settings(ctx.settings))
     except TemplateError as err:
         raise InvalidInput(str(err)) from None
     return {"subject": mail.subject, "text": mail.text, "html": mail.html}

@@ -5,8 +5,13 @@ due, not claimed by a live worker) and renders it; (2) the transport sends it, o
 transaction; (3) a second transaction marks it sent, or schedules the retry. A worker that dies
 between (2) and (3) leaves a claim that expires; the resend carries the same Message-ID, the
 idempotency key a receiving server uses to drop the duplicate.
+
+Rendering is bounded (`TemplateLimits` from the settings): a template over a limit fails its own row, with the
+reason, and the round goes on. The login code is the exception: a contact must always be able to get one, so
+an admin's edit that fails falls back to the shipped templates, and the row records why.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -16,6 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
+from engine.mail.sandbox import TemplateLimits
 from engine.mail.templates import RenderedMail, TemplateError, render_mail
 from engine.mail.transport import Transport
 from engine.models import EmailTemplate, OutboxMessage, OutboxStatus
@@ -24,6 +30,10 @@ from engine.services.context import Context
 CLAIM_SECONDS = 120
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
+# Mails sent with the shipped templates when an admin's edit of them (or of the layout) does not render.
+SHIPPED_FALLBACK_TEMPLATES = frozenset({"login_code_to_customer"})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ def deliver_message(ctx: Context, message_id: int, transport: Transport) -> Deli
         return _record_failure(ctx, message_id, f"{type(err).__name__}: {err}", permanent=False)
     with ctx.uow() as uow:
         uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-            status=OutboxStatus.SENT, sent_at=ctx.clock(), claimed_until=None, last_error=None))
+            status=OutboxStatus.SENT, sent_at=ctx.clock(), claimed_until=None))  # last_error: set by the render
         uow.commit()
     return Delivery(message_id, OutboxStatus.SENT)
 
@@ -82,7 +92,7 @@ def _claim_and_render(ctx: Context, message_id: int, transport_name: str) -> Ema
             uow.commit()
             return f"no e-mail address for the {row.audience} (set {row.audience}_email on the case)"
         try:
-            mail = render_mail(row.template, _render_context(ctx, row), _overrides(session))
+            mail, row.last_error = _render(ctx, row, _overrides(session))
         except TemplateError as err:
             uow.commit()
             return str(err)
@@ -90,6 +100,23 @@ def _claim_and_render(ctx: Context, message_id: int, transport_name: str) -> Ema
         message = _email(ctx, row, mail)
         uow.commit()
         return message
+
+
+def _render(ctx: Context, row: OutboxMessage, overrides: dict[str, str]) -> tuple[RenderedMail, str | None]:
+    """The row's mail, and a note when it had to fall back to the shipped templates (else None).
+
+    :raises TemplateError: the template does not render within the limits (and no fallback applies).
+    """
+    limits = TemplateLimits.from_settings(ctx.settings)
+    context = _render_context(ctx, row)
+    try:
+        return render_mail(row.template, context, overrides, limits), None
+    except TemplateError as err:
+        if row.template not in SHIPPED_FALLBACK_TEMPLATES or not overrides:
+            raise
+        note = f"sent with the shipped template, because the edited one failed: {err}"
+        log.warning("outbox message %s: %s", row.id, note)
+        return render_mail(row.template, context, None, limits), note
 
 
 def _render_context(ctx: Context, row: OutboxMessage) -> dict:

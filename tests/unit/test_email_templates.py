@@ -1,7 +1,11 @@
-"""The shipped e-mail templates render, and an admin's edit is checked (syntax, blocks, variables, sandbox)."""
+"""The shipped e-mail templates render, and an admin's edit is checked (syntax, blocks, variables, sandbox,
+and the bounds on iterations, sizes and time)."""
+
+import time
 
 import pytest
 
+from engine.mail.sandbox import DEFAULT_LIMITS, TemplateLimits
 from engine.mail.templates import (
     SAMPLE_CONTEXT,
     TEMPLATE_DIR,
@@ -191,3 +195,101 @@ def test_format_datetime():
     assert format_datetime("2026-03-20T17:00:00") == "Friday 20 March 2026, 17:00"
     assert format_datetime("soon") == "soon"
     assert format_datetime(None) == ""
+
+
+def _with_body(body: str) -> str:
+    return MINIMAL.replace("<p>{{ comment }}</p>", body)
+
+
+@pytest.mark.parametrize("body", [
+    "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+    "{% for i in range(200) %}{% for j in range(200) %}x{% endfor %}{% endfor %}",
+    '{% if title == "never" %}{% for i in range(1000) %}{% for j in [1,2,3,4,5,6,7,8,9,10,11] %}x'
+    "{% endfor %}{% endfor %}{% endif %}",
+    "{% if false %}{{ range(-5, 99999999999999999999)|list }}{% endif %}",
+])
+def test_loops_over_the_iteration_limit_are_refused_at_save_in_any_branch(body):
+    with pytest.raises(TemplateError, match=r"template_max_iterations") as caught:
+        check_template("approved_to_manager", _with_body(body), SAMPLE_CONTEXT)
+    assert caught.value.line == 4
+
+
+@pytest.mark.parametrize("body", [
+    "{% for a in title * 300 %}{% for b in title * 300 %}.{% endfor %}{% endfor %}",  # non-literal bounds
+    "{% for i in range(comment|length * 1000) %}{% endfor %}",
+    "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}{{ m(30) }}",
+    "{% for i in range(10000) %}{% for j in range(10000) if false %}{% endfor %}{% endfor %}",
+    "{% for x in [title * 300] recursive %}{{ loop(x) if x|length > 1 else '' }}{% endfor %}",
+])
+def test_loops_without_literal_bounds_stop_at_the_iteration_limit(body):
+    with pytest.raises(TemplateError, match=r"more than 10000 .*template_max_iterations"):
+        render_mail("approved_to_manager", SAMPLE_CONTEXT, {"approved_to_manager": _with_body(body)})
+
+
+@pytest.mark.parametrize("expression", [
+    '"x" * 1000000000',
+    '["x" * 1000] * 1000000',
+    '"x"|center(1000000000)',
+    '"x".ljust(1000000000)',
+    '"{:>1000000000}".format(1)',
+    '"%1000000000d" % 1',
+    '"%1000000000d"|format(1)',
+    '("x" * 100000).replace("x", "xxx")',
+    '[title * 10000, title * 10000, title * 10000, title * 10000]|join',
+    '(title * 10000).join([title, title, title, title, title])',
+    '[1]|slice(100000000)|list',
+    '10 ** 1000000',
+    '[title * 10000] * 3',
+])
+def test_expressions_building_huge_values_are_refused_before_they_are_built(expression):
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match="template_max_output_bytes"):
+        check_template("approved_to_manager", _with_body(f"{{{{ {expression} }}}}"), SAMPLE_CONTEXT)
+    assert time.monotonic() - started < 1
+
+
+def test_doubling_a_string_without_a_loop_is_refused():
+    doubling = "{% set s = title %}" + "{% set s = s ~ s %}" * 40 + "{{ s|length }}"
+
+    with pytest.raises(TemplateError, match=r"joined string \(~\).*template_max_output_bytes"):
+        check_template("approved_to_manager", _with_body(doubling), SAMPLE_CONTEXT)
+
+
+def test_output_over_the_size_limit_is_refused_naming_the_part():
+    body = "{% for i in range(5000) %}{{ title }} {{ comment }}{% endfor %}"
+
+    with pytest.raises(TemplateError, match=r"the html part.*template_max_output_bytes"):
+        check_template("approved_to_manager", _with_body(body), SAMPLE_CONTEXT)
+
+
+def test_a_source_over_the_size_limit_is_refused():
+    with pytest.raises(TemplateError, match="source is larger"):
+        check_template("approved_to_manager", _with_body("x" * DEFAULT_LIMITS.max_output_bytes), SAMPLE_CONTEXT)
+
+
+def test_loop_free_heavy_code_stops_at_the_time_limit():
+    limits = TemplateLimits(max_iterations=10_000, max_output_bytes=256 * 1024, time_limit=0.2)
+    heavy = "{% set numbers = range(10000)|list %}" + "{{ numbers|sort(reverse=true)|sum }}" * 2000
+    started = time.monotonic()
+
+    with pytest.raises(TemplateError, match=r"longer than 0.2 s \(script_time_limit\)"):
+        render_mail("approved_to_manager", SAMPLE_CONTEXT, {"approved_to_manager": _with_body(heavy)}, limits)
+    assert time.monotonic() - started < 2
+
+
+def test_lipsum_is_not_available():
+    with pytest.raises(TemplateError, match="'lipsum' is undefined"):
+        check_template("approved_to_manager", _with_body("{{ lipsum(100000) }}"), SAMPLE_CONTEXT)
+
+
+def test_ordinary_loops_filters_and_formatting_still_work():
+    body = ('{% set ns = namespace(total=0) %}{% for id in registration_ids %}{% set ns.total = ns.total + id %}'
+            '#{{ id }}{{ "," if not loop.last }}{% endfor %} = {{ ns.total }}; '
+            '{{ "%s/%d"|format("a", 3) }} {{ "{}-{}".format(1, 2) }} {{ registration_ids|join("+") }} '
+            '{{ title|truncate(12) }} {{ "ab" * 3 }} {{ 2 ** 10 }}'
+            '{% for x in [[1, [2]], 3] recursive %}{{ loop(x) if x is iterable else x }}{% endfor %}')
+    source = _with_body(f"<p>{body}</p>")
+
+    check_template("approved_to_manager", source, SAMPLE_CONTEXT)
+    html = render_mail("approved_to_manager", SAMPLE_CONTEXT, {"approved_to_manager": source}).html
+    assert "#501,#502 = 1003; a/3 1-2 501+502 Boiler... ababab 1024123" in html
