@@ -97,7 +97,8 @@ class Settings:
             data_max_depth=_positive("SIGNOFF_DATA_MAX_DEPTH", cls.data_max_depth),
             script_max_value_size=_positive("SIGNOFF_SCRIPT_MAX_VALUE_SIZE", cls.script_max_value_size),
             template_max_iterations=_positive("SIGNOFF_TEMPLATE_MAX_ITERATIONS", cls.template_max_iterations),
-            template_max_output_bytes=_positive("SIGNOFF_TEMPLATE_MAX_KB", cls.template_max_output_bytes // 1024) * 1024,
+            template_max_output_bytes=_positive("SIGNOFF_TEMPLATE_MAX_KB",
+                                                cls.template_max_output_bytes // 1024) * 1024,
         )
 
 
