@@ -53,7 +53,7 @@ class Settings:
     step_budget: int = 1000  # engine steps one transaction may run before the instance goes to `error`
     data_max_bytes: int = 256 * 1024  # an instance's variables, as JSON
     data_max_depth: int = 20  # nesting of lists and dicts in an instance's variables
-    script_max_value_size: int = 1_000_000  # characters of a string or items of a collection a script may build
+    script_max_value_size: int = 100_000  # characters of a string or items of a collection a script may build
     template_max_iterations: int = 10_000  # loop iterations one e-mail template rendering may run
     template_max_output_bytes: int = 256 * 1024  # size of one rendered e-mail part
 

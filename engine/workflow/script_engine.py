@@ -1,136 +1,100 @@
 """Restricted script engine: BPMN scripts, conditions and timer expressions under RestrictedPython.
 
-Customer managers write the BPMN, so its Python is untrusted: no imports, no '_' names, time limit.
+Customer managers write the BPMN, so its Python is untrusted: no imports, no '_' names, only whitelisted
+builtins and methods (script_builtins), a time and a size limit (script_limits).
 """
 
 import ast
 import functools
-import operator
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import CodeType
 from typing import Any
 
-from RestrictedPython import (
-    PrintCollector,
-    RestrictingNodeTransformer,
-    compile_restricted_eval,
-    compile_restricted_exec,
-)
-from RestrictedPython.Guards import (
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safe_builtins,
-    safer_getattr_raise,
-)
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.config import Settings
+from engine.workflow.script_builtins import (
+    BINARY,
+    INPLACE,
+    SCRIPT_BUILTINS,
+    DiscardPrint,
+    comparable,
+    guarded_apply,
+    guarded_getattr,
+    guarded_getitem,
+    guarded_getiter,
+    guarded_write,
+    searched,
+)
 from engine.workflow.script_functions import make_script_functions
+from engine.workflow.script_limits import (
+    FILENAME,
+    ScriptNotAllowed,
+    ScriptTimeout,
+    ScriptTooLarge,
+    check_operands,
+    check_size,
+    end_run,
+    format_value,
+    join_parts,
+    max_size,
+    percent_format,
+    start_run,
+    tick,
+    too_large,
+    weight,
+)
 
-FILENAME = "<string>"  # SpiffWorkflow finds the failing script line by this frame name
-MAX_ITEMS = 1_000_000  # longest str/list/tuple a script may build with `*`; longest range()
-MAX_INT_BITS = 100_000  # largest int a script may build with `*`, `**` or `<<`
-
-
-class ScriptTimeout(Exception):
-    """A script or expression ran longer than its time limit."""
-
-
-class ScriptNotAllowed(Exception):
-    """A script or expression uses something the sandbox refuses (imports, '_' names, ...)."""
-
-
-def _check_size(symbol: str, left: Any, right: Any) -> None:
-    """Refuse `*`, `**` and `<<` with a huge result before Python builds it (in C, unstoppable)."""
-    if isinstance(left, int) and isinstance(right, int):
-        extra = right if symbol == "<<" else right.bit_length()
-        bits = left.bit_length() * right if symbol == "**" else left.bit_length() + extra
-        if bits > MAX_INT_BITS:
-            raise ScriptNotAllowed(f"'{symbol}' would build an int over {MAX_INT_BITS} bits")
-    elif symbol == "*":
-        sequence, count = (left, right) if isinstance(right, int) else (right, left)
-        sized = isinstance(sequence, str | bytes | list | tuple) and isinstance(count, int)
-        if sized and len(sequence) * count > MAX_ITEMS:
-            raise ScriptNotAllowed(f"'*' would build a sequence over {MAX_ITEMS} items")
-
-
-_SIZED = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<"}
-_BINARY = {"*": operator.mul, "**": operator.pow, "<<": operator.lshift}
-_INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow,
-    "<<=": operator.ilshift, ">>=": operator.irshift, "&=": operator.iand,
-    "|=": operator.ior, "^=": operator.ixor,
-}  # fmt: skip
+__all__ = ["RestrictedEnvironment", "RestrictedScriptEngine", "ScriptNotAllowed", "ScriptTimeout",
+           "ScriptTooLarge", "compile_expression", "compile_script"]
 
 
 def _binop(symbol: str, left: Any, right: Any) -> Any:
-    _check_size(symbol, left, right)
-    return _BINARY[symbol](left, right)
+    tick()
+    if symbol == "%" and isinstance(left, str):
+        return percent_format(left, right)
+    check_operands(symbol, left, right)
+    return check_size(f"'{symbol}'", BINARY[symbol](left, right))
 
 
 def _inplacevar(op: str, target: Any, value: Any) -> Any:
-    _check_size(op[:-1], target, value)
-    return _INPLACE[op](target, value)
+    tick()
+    if op == "%=" and isinstance(target, str):
+        return percent_format(target, value)
+    check_operands(op[:-1], target, value)
+    return check_size(f"'{op}'", INPLACE[op](target, value))
 
 
-def _getattr(obj: Any, name: str, *default: Any) -> Any:
-    if isinstance(name, str) and name.startswith("_"):
-        raise ScriptNotAllowed(f"names starting with '_' are not allowed: {name}")
-    return safer_getattr_raise(obj, name, *default)
-
-
-def _write(obj: Any) -> Any:
-    if type(obj) in (dict, list, set):
-        return obj
-    raise ScriptNotAllowed(f"only dicts, lists and sets can be changed, not {type(obj).__name__}")
-
-
-def _range(*args: int) -> range:
-    numbers = range(*args)
-    if len(numbers) > MAX_ITEMS:
-        raise ScriptNotAllowed(f"range() over {MAX_ITEMS} items is not allowed")
-    return numbers
-
-
-def _refuse(name: str) -> Callable:
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise ScriptNotAllowed(f"{name}() is not allowed")
-
-    return refused
-
-
-_REFUSED = ("open", "eval", "exec", "compile", "type", "globals", "locals", "vars", "dir", "input",
-            "breakpoint", "help", "memoryview", "object", "super", "setattr", "delattr",
-            "__import__")
-_ALLOWED = (len, min, max, sum, sorted, round, abs, any, all, enumerate, zip,
-            str, int, float, bool, list, dict, set, tuple, isinstance)
-# Left out: pow() (`**` is size-checked, pow isn't) and exceptions that `except Exception` in
-# SpiffWorkflow and Celery would not catch (a script raising SystemExit could stop a worker).
-_UNSAFE = {"pow", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"}
-_BUILTINS = {name: value for name, value in safe_builtins.items()
-             if not name.startswith("_") and name not in _UNSAFE}
-_BUILTINS.update({func.__name__: func for func in _ALLOWED})
-_BUILTINS.update({name: _refuse(name) for name in _REFUSED})
-_BUILTINS.update(range=_range, getattr=_getattr)
 _GUARDS: dict[str, Any] = {
-    "_getattr_": _getattr, "_getitem_": operator.getitem, "_getiter_": iter, "_write_": _write,
-    "_inplacevar_": _inplacevar, "_binop_": _binop, "_print_": PrintCollector,
-    "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs),
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_deadline_": lambda: True,  # placeholder; each time-limited run installs its own check
-}
-_PROTECTED = {"__builtins__": _BUILTINS, **_GUARDS}  # applied last: task data never replaces these
+    "_getattr_": guarded_getattr, "_getitem_": guarded_getitem, "_getiter_": guarded_getiter,
+    "_write_": guarded_write, "_inplacevar_": _inplacevar, "_binop_": _binop, "_print_": DiscardPrint,
+    "_apply_": guarded_apply, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence, "_deadline_": tick, "_compare_": comparable,
+    "_searched_": searched, "_format_": format_value, "_join_parts_": join_parts,
+}  # fmt: skip
+_PROTECTED = {"__builtins__": SCRIPT_BUILTINS, **_GUARDS}  # applied last: task data never replaces these
+_SYMBOLS = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
+    ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.MatMult: "@",
+}  # fmt: skip
+_SEARCHES = (ast.In, ast.NotIn)
+
+
+def _call(name: str, args: list, where: ast.AST) -> ast.expr:
+    call = ast.Call(ast.Name(name, ast.Load()), args, [])
+    return ast.fix_missing_locations(ast.copy_location(call, where))
 
 
 class _ScriptPolicy(RestrictingNodeTransformer):
-    """RestrictedPython's rules, plus: no imports or classes; size-checked `*`, `**`, `<<`; and a
-    `_deadline_()` call first in every loop body, comprehension, function and lambda (so runaway
-    loops and recursion stop) and every except/finally block (so a script can't swallow a timeout).
+    """RestrictedPython's rules, plus: no imports, classes, generators or `match`; every operator,
+    comparison and f-string goes through a size-checking guard; and a `_deadline_()` call first in every
+    loop body, comprehension, function and lambda (so runaway loops and recursion stop) and every
+    except/finally block (so a script can't swallow a timeout).
     """
 
     def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
@@ -153,13 +117,48 @@ class _ScriptPolicy(RestrictingNodeTransformer):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.error(node, "class definitions are not allowed")
 
+    def visit_Yield(self, node: ast.Yield | ast.YieldFrom) -> None:
+        self.error(node, "generators (yield) are not allowed")
+
+    visit_YieldFrom = visit_Yield
+
+    def visit_Match(self, node: ast.Match) -> None:
+        self.error(node, "match statements are not allowed")
+
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         node = super().visit_BinOp(node)
-        if type(node.op) not in _SIZED:
-            return node
-        args = [ast.Constant(_SIZED[type(node.op)]), node.left, node.right]
-        call = ast.Call(ast.Name("_binop_", ast.Load()), args, [])
-        return ast.fix_missing_locations(ast.copy_location(call, node))
+        return _call("_binop_", [ast.Constant(_SYMBOLS[type(node.op)]), node.left, node.right], node)
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        node = self.node_contents_visit(node)
+        operands = [node.left, *node.comparators]
+        for index, op in enumerate(node.ops):
+            if isinstance(op, ast.Is | ast.IsNot):
+                continue
+            operands[index] = self._guarded_operand(operands[index], "_compare_")
+            guard = "_searched_" if isinstance(op, _SEARCHES) else "_compare_"
+            operands[index + 1] = self._guarded_operand(operands[index + 1], guard)
+        node.left, node.comparators = operands[0], operands[1:]
+        return node
+
+    @staticmethod
+    def _guarded_operand(operand: ast.expr, guard: str) -> ast.expr:
+        if isinstance(operand, ast.Call) and isinstance(operand.func, ast.Name) and operand.func.id in (
+                "_compare_", "_searched_"):
+            if guard == "_compare_" or operand.func.id == guard:
+                return operand
+            operand = operand.args[0]  # both sides of `a in b < c`: weigh b once, as compared
+        return _call(guard, [operand], operand)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> Any:
+        node = self.node_contents_visit(node)
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                spec = value.format_spec if value.format_spec is not None else ast.Constant("")
+                value = _call("_format_", [value.value, ast.Constant(value.conversion), spec], value)
+            parts.append(value)
+        return _call("_join_parts_", parts, node)
 
     def visit_While(self, node: ast.While) -> Any:
         return self._deadline_first(super().visit_While(node))
@@ -192,58 +191,64 @@ class _ScriptPolicy(RestrictingNodeTransformer):
 
     @staticmethod
     def _deadline(where: ast.AST) -> ast.expr:
-        call = ast.Call(ast.Name("_deadline_", ast.Load()), [], [])
-        return ast.fix_missing_locations(ast.copy_location(call, where))
+        return _call("_deadline_", [], where)
 
     def _deadline_first(self, node: Any) -> Any:
         node.body.insert(0, ast.copy_location(ast.Expr(self._deadline(node)), node))
         return node
 
 
-_MAY_LOOP = (ast.For, ast.While, ast.comprehension, ast.Lambda, ast.FunctionDef)
+MAX_SOURCE = 10_000  # characters of one script or expression: compiling is outside the time limit
 
 
-def _compile(source: str, mode: str) -> tuple[CodeType, bool]:
-    """Compile restricted code; the flag says whether it may loop (and so needs a deadline)."""
+def _compile(source: str, mode: str) -> CodeType:
+    if len(source) > MAX_SOURCE:
+        raise ScriptNotAllowed(f"scripts and expressions may have at most {MAX_SOURCE} characters, "
+                               f"this one has {len(source)}")
     tree = ast.parse(source.strip() if mode == "eval" else source, FILENAME, mode)
-    may_loop = any(isinstance(node, _MAY_LOOP) for node in ast.walk(tree))
     compile_restricted = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compile_restricted(tree, FILENAME, policy=_ScriptPolicy)
     if result.errors:
         raise ScriptNotAllowed("; ".join(result.errors))
-    return result.code, may_loop
+    return result.code
 
 
 @functools.lru_cache(maxsize=1024)
-def compile_expression(source: str) -> tuple[CodeType, bool]:
+def compile_expression(source: str) -> CodeType:
     """Compile and cache an expression. :raises SyntaxError, ScriptNotAllowed:"""
     return _compile(source, "eval")
 
 
 @functools.lru_cache(maxsize=1024)
-def compile_script(source: str) -> tuple[CodeType, bool]:
+def compile_script(source: str) -> CodeType:
     """Compile and cache a script. :raises SyntaxError, ScriptNotAllowed:"""
     return _compile(source, "exec")
 
 
-class RestrictedEnvironment(TaskDataEnvironment):
-    """TaskDataEnvironment semantics for task data; runs RestrictedPython code with a time limit."""
+def _raised_by_script(err: BaseException) -> bool:
+    traceback = err.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback is not None and traceback.tb_frame.f_code.co_filename == FILENAME
 
-    def __init__(self, environment_globals: dict | None = None, time_limit: float = 1.0) -> None:
+
+class RestrictedEnvironment(TaskDataEnvironment):
+    """TaskDataEnvironment semantics for task data; runs RestrictedPython code within a time and size limit."""
+
+    def __init__(self, environment_globals: dict | None = None, time_limit: float = 1.0,
+                 max_value_size: int = Settings.script_max_value_size) -> None:
         super().__init__({**(environment_globals or {}), **_GUARDS})
         self.time_limit = time_limit
+        self.max_value_size = max_value_size
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
         """Return the value of `expression`; as in TaskDataEnvironment, task data wins over globals.
 
         :raises ScriptNotAllowed, ScriptTimeout, SyntaxError: or whatever the expression raises.
         """
-        code, may_loop = compile_expression(expression)
+        code = compile_expression(expression)
         namespace = {**self.globals, **(external_context or {}), **context, **_PROTECTED}
-        if may_loop:
-            return self._run_limited(code, namespace)
-        # Safe: RestrictedPython-compiled code in a namespace whose guards were applied last.
-        return eval(code, namespace)
+        return self._run(code, namespace, lambda result: _check_variables({"the result": result}, {}))
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         """Run `script` with the task data as its variables, changing `context` in place.
@@ -253,42 +258,65 @@ class RestrictedEnvironment(TaskDataEnvironment):
         """
         external_context = external_context or {}
         self.check_for_overwrite(context, external_context)
-        code, _ = compile_script(script)
+        code = compile_script(script)
+        before = {name: weight(value, 64 * self.max_value_size) for name, value in context.items()}
         context.update({**self.globals, **external_context, **_PROTECTED})
+        engine_names = {*self.globals, *external_context, *_PROTECTED}
         try:
-            self._run_limited(code, context)
+            self._run(code, context, lambda _result: _check_variables(
+                {name: value for name, value in context.items() if name not in engine_names}, before))
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
         return True
 
-    def _run_limited(self, code: CodeType, namespace: dict) -> Any:
-        # Loops, functions and handlers call _deadline_ (see _ScriptPolicy) instead of sys.settrace:
-        # on 3.11 line events miss one-line loops (`while True: pass`), opcode tracing made a
-        # 1000-step loop ~9x slower than these checks, and any tracer slows every instruction.
-        limit = self.time_limit
-        deadline = time.monotonic() + limit
+    def _run(self, code: CodeType, namespace: dict, check: Callable[[Any], None]) -> Any:
+        """Run restricted code under this environment's limits; whatever it raises reaches the caller as an
+        ordinary Exception (a genuine KeyboardInterrupt, or a SystemExit from outside the script, passes).
 
-        def deadline_check() -> bool:
-            if time.monotonic() > deadline:
-                raise ScriptTimeout(f"script ran longer than its time limit of {limit} s")
-            return True  # True so it can guard comprehensions and lambdas: `_deadline_() and x`
+        Guards call `tick` (see _ScriptPolicy and script_builtins) instead of sys.settrace: on 3.11 line
+        events miss one-line loops (`while True: pass`), opcode tracing made a 1000-step loop ~9x slower
+        than these checks, and any tracer slows every instruction.
+        """
+        token = start_run(self.time_limit, self.max_value_size)
+        try:
+            result = eval(code, namespace)  # safe: RestrictedPython code, guards applied last
+            check(result)
+            return result
+        except Exception:
+            raise
+        except KeyboardInterrupt:
+            raise
+        except SystemExit as err:
+            if not _raised_by_script(err):
+                raise
+            raise ScriptNotAllowed(f"scripts may not raise {type(err).__name__}") from None
+        except BaseException as err:
+            raise ScriptNotAllowed(f"scripts may not raise {type(err).__name__}") from None
+        finally:
+            end_run(token)
 
-        namespace["_deadline_"] = deadline_check
-        return eval(code, namespace)  # safe: see evaluate()
+
+def _check_variables(variables: dict, before: dict[str, int]) -> None:
+    """Refuse a variable that ends up holding more than the limit (or than it held before the script)."""
+    for name, value in variables.items():
+        allowed = max(max_size(), before.get(name, 0))
+        if weight(value, allowed) > allowed:
+            raise too_large(f"variable {name!r}", "characters and items in all")
 
 
 class RestrictedScriptEngine(PythonScriptEngine):
     """SpiffWorkflow script engine running untrusted BPMN scripts in a RestrictedEnvironment."""
 
     def __init__(self, clock: Callable[[], datetime] | None = None,
-                 functions: dict[str, Callable] | None = None, time_limit: float = 1.0) -> None:
+                 functions: dict[str, Callable] | None = None, time_limit: float = 1.0,
+                 max_value_size: int = Settings.script_max_value_size) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
 
         def engine_clock() -> datetime:
             return self.clock()  # looked up per call: the runtime (or a test) may swap self.clock
 
         helpers = make_script_functions(engine_clock)
-        environment = RestrictedEnvironment({**helpers, **(functions or {})}, time_limit)
+        environment = RestrictedEnvironment({**helpers, **(functions or {})}, time_limit, max_value_size)
         super().__init__(environment=environment)
 
     def evaluate(self, task: Any, expression: str, external_context: dict | None = None) -> Any:

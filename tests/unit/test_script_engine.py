@@ -94,7 +94,7 @@ def test_getattr_of_a_public_name_works(env):
 
 
 def test_str_format_is_refused_because_it_reaches_attributes(env):
-    with pytest.raises(NotImplementedError, match="format"):
+    with pytest.raises(ScriptNotAllowed, match=re.escape("'str.format' is not available in scripts")):
         env.evaluate("'{0.real}'.format(x)", {"x": 1})
 
 
@@ -120,7 +120,7 @@ def test_only_dicts_lists_and_sets_can_be_changed(env):
     ],
 )
 def test_huge_values_are_refused_before_they_are_built(env, script):
-    with pytest.raises(ScriptNotAllowed, match=r"would build|range\(\) over"):
+    with pytest.raises(ScriptNotAllowed, match="would build a value over 100000"):
         env.execute(script, {})
 
 
@@ -172,7 +172,7 @@ def test_scripts_cannot_escape_the_time_limit(env, script):
 
 def test_endless_comprehension_in_an_expression_times_out(env):
     with pytest.raises(ScriptTimeout):
-        env.evaluate("[1 for a in range(10**6) for b in range(10**6)]", {})
+        env.evaluate("[1 for a in range(10**5) for b in range(10**5)]", {})
 
 
 # --- normal scripts work --------------------------------------------------------------------
