@@ -21,6 +21,7 @@ from engine.services.instances import cancel_instance, complete_task, start_inst
 from engine.services.outbox import get_mail, list_mail
 from engine.services.staff_auth import create_staff_user
 from engine.services.timers import fire_due_timers
+from engine.webserver import gunicorn_command, gunicorn_env
 
 CLI_ACTOR = Actor("cli", is_system=True)
 
@@ -136,9 +137,20 @@ def cmd_instance(ctx: Context, args) -> None:
 
 
 def cmd_bench(_ctx: Context | None, args) -> None:
-    figures = run_bench(args.quick, args.postgres_url)
+    figures = run_bench(args.quick, args.postgres_url, plot=Path(args.plot) if args.plot else None)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
+
+
+def cmd_serve(_ctx: Context, args) -> None:
+    """Replace this process with gunicorn serving the web app (the schema is migrated first, once)."""
+    if args.workers < 1:
+        raise InvalidInput(f"--workers must be at least 1, got {args.workers}")
+    host, sep, port = args.bind.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise InvalidInput(f"--bind takes HOST:PORT, like 127.0.0.1:8000, got {args.bind!r}")
+    command = gunicorn_command(args.bind, args.workers)
+    os.execve(command[0], command, gunicorn_env())
 
 
 def cmd_demo(_ctx: Context | None, args) -> None:
@@ -214,10 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("instance_id", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_instance)
-    p = sub.add_parser("bench", help="throughput and latency against raw SpiffWorkflow")
-    p.add_argument("--quick", action="store_true")
+    p = sub.add_parser("bench", help="the hot path and scale against the targets (a table; PostgreSQL too when "
+                                     "SIGNOFF_DATABASE_URL names a server)")
+    p.add_argument("--quick", action="store_true", help="smaller sizes, under 3 minutes")
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--plot", help="also draw step latency and sweep throughput to this PNG file")
     p.set_defaults(func=cmd_bench, needs_db=False)
+    p = sub.add_parser("serve", help="serve the web app with gunicorn (production)")
+    p.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on (default 127.0.0.1:8000)")
+    p.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
+    p.set_defaults(func=cmd_serve)
     p = sub.add_parser("mail", help="the dev mailbox: mail the outbox holds")
     mail = p.add_subparsers(dest="mail_command", required=True)
     m = mail.add_parser("list", help="newest mail first")

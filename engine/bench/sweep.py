@@ -1,0 +1,149 @@
+"""The timer sweep: N approval periods due at the same moment, fired through `fire_due_timers`.
+
+N copies of one waiting job_approval instance (reminders set far out, so the approval period is the only
+timer due) get the same due time; the clock jumps one minute past it and worker(s) sweep until nothing is due.
+Afterwards every copy must be completed with exactly one `timer_fired` event for its period: a timer fired
+twice or not at all fails the bench instead of flattering it.
+
+On PostgreSQL the sweep runs in 1 and then in 2 worker processes, each calling the sweep service in its own
+process and context (what Celery workers do), started together at a barrier; the figure is the rate ratio.
+"""
+
+import multiprocessing
+import queue
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from engine.bench.common import PROCESS_ID, START_DATA, Progress, open_bench_context
+from engine.bench.seed import clone, read_template
+from engine.models import InstanceEvent, InstanceStatus, Timer, WorkflowInstance
+from engine.services.context import Context
+from engine.services.instances import start_instance
+from engine.services.timers import fire_due_timers
+
+PERIOD_TIMER = "period_expired"
+IDLE_PAUSE_S = 0.05  # a worker whose batch another worker holds waits this long before it looks again
+WORKER_START_S = 120
+
+
+def seed_due_periods(ctx: Context, count: int, progress: Progress | None = None) -> tuple[list[int], datetime]:
+    """`count` running instances whose approval periods fall due at one moment; returns (ids, a moment past it)."""
+    template_id = start_instance(ctx, PROCESS_ID, {**START_DATA, "reminder_interval": "P30D"})
+    template = read_template(ctx, template_id)
+    due = max(t["due_at"] for t in template.timers if t["element_id"] == PERIOD_TIMER)
+    ids = [template_id, *clone(ctx, template, count - 1, progress=(
+        lambda n: progress(f"seeding {n + 1:,} of {count:,} due periods")) if progress else None)]
+    return ids, due + timedelta(minutes=1)
+
+
+def _due_left(ctx: Context, now: datetime) -> int:
+    with ctx.uow() as uow:
+        return uow.session.scalar(select(func.count(Timer.id)).where(Timer.due_at <= now))
+
+
+def sweep_until_done(ctx: Context, now: datetime, on_batch=None) -> int:
+    """Call the sweep service until no timer is due as of `now`; returns the instances this caller advanced."""
+    advanced = 0
+    while True:
+        fired = fire_due_timers(ctx, now)
+        advanced += len(fired)
+        if on_batch:
+            on_batch(advanced)
+        if not fired:
+            if not _due_left(ctx, now):
+                return advanced
+            time.sleep(IDLE_PAUSE_S)
+
+
+def check_fired_once(ctx: Context, ids: list[int]) -> None:
+    """:raises RuntimeError: an instance whose period fired other than once, or that did not complete."""
+    with ctx.uow() as uow:
+        session = uow.session
+        fired = dict(session.execute(
+            select(InstanceEvent.instance_id, func.count(InstanceEvent.id))
+            .where(InstanceEvent.instance_id.in_(ids), InstanceEvent.kind == "timer_fired",
+                   InstanceEvent.element_id == PERIOD_TIMER).group_by(InstanceEvent.instance_id)).all())
+        done = session.scalar(select(func.count(WorkflowInstance.id)).where(
+            WorkflowInstance.id.in_(ids), WorkflowInstance.status == InstanceStatus.COMPLETED))
+    wrong = {iid: fired.get(iid, 0) for iid in ids if fired.get(iid, 0) != 1}
+    if wrong or done != len(ids):
+        raise RuntimeError(f"sweep: {len(wrong)} period(s) fired other than once (e.g. {list(wrong.items())[:5]}), "
+                           f"{done} of {len(ids)} instances completed")
+
+
+def measure_sweep_one(url: str, count: int, progress: Progress | None = None) -> dict:
+    """One in-process worker over `count` due periods; returns seconds, rate and the progress timeline."""
+    ctx = open_bench_context(url)
+    try:
+        ids, now = seed_due_periods(ctx, count, progress)
+        timeline: list[tuple[float, int]] = []
+        started = time.perf_counter()
+
+        def on_batch(advanced: int) -> None:
+            timeline.append((time.perf_counter() - started, advanced))
+            if progress:
+                progress(f"sweep: fired {advanced:,} of {count:,}")
+
+        advanced = sweep_until_done(ctx, now, on_batch)
+        seconds = time.perf_counter() - started
+        check_fired_once(ctx, ids)
+    finally:
+        ctx.db.dispose()
+    return {"timers": count, "seconds": seconds, "per_s": count / seconds, "advanced": advanced,
+            "timeline": timeline}
+
+
+def _worker(url: str, now_iso: str, barrier, results) -> None:
+    """A sweep worker process: its own context, then sweep from the common start until nothing is due."""
+    ctx = open_bench_context(url)
+    barrier.wait(WORKER_START_S)
+    advanced = sweep_until_done(ctx, datetime.fromisoformat(now_iso))
+    results.put((advanced, time.monotonic()))
+    ctx.db.dispose()
+
+
+def _collect(processes: list, results) -> list[tuple[int, float]]:
+    """Each worker's (advanced, end time); a worker that died fails the bench instead of hanging it."""
+    outcomes: list[tuple[int, float]] = []
+    while len(outcomes) < len(processes):
+        try:
+            outcomes.append(results.get(timeout=1))
+        except queue.Empty:
+            dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"sweep: a worker process failed (exit codes {dead})") from None
+    return outcomes
+
+
+def sweep_in_processes(url: str, count: int, workers: int, progress: Progress | None = None) -> dict:
+    """`workers` processes sweep `count` freshly seeded due periods; seconds from the common start to the last."""
+    ctx = open_bench_context(url)
+    try:
+        ids, now = seed_due_periods(ctx, count, progress)
+        if progress:
+            progress(f"sweep: {count:,} due periods, {workers} worker(s)")
+        spawn = multiprocessing.get_context("spawn")
+        barrier, results = spawn.Barrier(workers + 1), spawn.Queue()
+        processes = [spawn.Process(target=_worker, args=(url, now.isoformat(), barrier, results))
+                     for _ in range(workers)]
+        for process in processes:
+            process.start()
+        barrier.wait(WORKER_START_S)
+        started = time.monotonic()
+        outcomes = _collect(processes, results)
+        for process in processes:
+            process.join()
+        seconds = max(end for _, end in outcomes) - started
+        check_fired_once(ctx, ids)
+    finally:
+        ctx.db.dispose()
+    return {"timers": count, "workers": workers, "seconds": seconds, "per_s": count / seconds,
+            "advanced_by_worker": [advanced for advanced, _ in outcomes]}
+
+
+def measure_sweep_postgres(url: str, count: int, progress: Progress | None = None) -> dict:
+    one = sweep_in_processes(url, count, 1, progress)
+    two = sweep_in_processes(url, count, 2, progress)
+    return {"one_worker": one, "two_workers": two, "two_over_one": two["per_s"] / one["per_s"]}
