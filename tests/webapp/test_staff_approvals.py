@@ -119,3 +119,15 @@ def test_posts_without_the_csrf_token_are_refused(ctx, manager, job):
     client.post("/login", data={"email": manager.email, "password": PASSWORD, "csrf_token": token})
     refused = client.post("/approvals/jobs", data={"job_id": str(job["id"])})
     assert refused.status_code == 400 and approval_board.list_approvals(ctx, staff=manager) == []
+
+
+def test_resend_posted_twice_starts_one_approval_and_says_why_the_second_did_nothing(ctx, as_manager, manager, job):
+    as_manager.post("/approvals/jobs", data={"job_id": str(job["id"])})
+    (row,) = approval_board.list_approvals(ctx, staff=manager)
+    decide(ctx, row["id"], job["customer_id"], "reject", "Redo the windows")
+    first = as_manager.post(f"/approvals/{row['id']}/resend", follow_redirects=True)
+    second = as_manager.post(f"/approvals/{row['id']}/resend", follow_redirects=True)
+    live = [a for a in approval_board.list_approvals(ctx, staff=manager) if a["instance_status"] == "running"]
+    assert len(live) == 1 and "Sent again as approval" in first.get_data(as_text=True)
+    assert second.status_code == 200
+    assert f"already under way again as approval {live[0]['id']}" in second.get_data(as_text=True)
