@@ -14,6 +14,7 @@ from engine.errors import InvalidInput, NotAllowed, NotFound, SignoffError, Task
 from engine.models import ApprovalStatus, HumanTask, HumanTaskStatus, Job, Registration, WorkflowInstance
 from engine.services.context import Actor, Context
 from engine.services.instances import commit_or_conflict, complete_locked, lock_instance
+from engine.workflow.forms import validate_form
 
 DECISIONS = ("approve", "reject", "query")
 PAST = {"approve": "approved", "reject": "rejected", "query": "queried"}
@@ -26,8 +27,6 @@ def _check(decision: str, comment: str, allowed: tuple[str, ...]) -> str:
     problems = []
     if decision not in allowed:
         problems.append(f"decision: must be one of {', '.join(allowed)}")
-    if decision == "query" and not comment:
-        problems.append("comment: a question for the staff is required when you query")
     if len(comment) > COMMENT_MAX:
         problems.append(f"comment: at most {COMMENT_MAX} characters")
     if problems:
@@ -47,10 +46,30 @@ def decide_tasks(ctx: Context, actor: Actor, task_ids: list[int], decision: str,
     """Approve, reject or query several Customer-lane tasks; returns one result per task id
     ({"task_id", "ok", "message"}).
 
-    :raises InvalidInput: an unknown decision, or a query without a comment (then nothing is decided).
+    :raises InvalidInput: an unknown decision, or data one of the tasks' forms refuses, e.g. a query without a
+        comment (then nothing is decided).
     """
     comment = _check(decision, comment, DECISIONS)
-    return [_decide_task(ctx, actor, task_id, decision, comment) for task_id in dict.fromkeys(task_ids)]
+    task_ids = list(dict.fromkeys(task_ids))
+    _check_forms(ctx, actor, task_ids, decision, comment)
+    return [_decide_task(ctx, actor, task_id, decision, comment) for task_id in task_ids]
+
+
+def _check_forms(ctx: Context, actor: Actor, task_ids: list[int], decision: str, comment: str) -> None:
+    """Check the data against each selected task's own form first, so a refusal decides none of them (the
+    completion checks it again under the lock); tasks that are gone or not the actor's are reported later."""
+    with ctx.uow() as uow:
+        tasks = uow.session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids)))
+        forms = [task.form for task in tasks if actor.can_complete(task.role, task.customer_id)
+                 and any(field["id"] == "decision" for field in task.form)]
+    problems = []
+    for form in forms:
+        try:
+            validate_form(form, _form_data(form, decision, comment))
+        except InvalidInput as err:
+            problems.append(str(err))
+    if problems:
+        raise InvalidInput("; ".join(dict.fromkeys(problems)))
 
 
 def _decide_task(ctx: Context, actor: Actor, task_id: int, decision: str, comment: str) -> dict:

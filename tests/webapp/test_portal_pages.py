@@ -91,6 +91,13 @@ def test_an_incomplete_form_comes_back_with_its_errors(dana, ctx, customer, time
     assert instance(ctx, timesheet["instance_id"]).case_status == "awaiting_customer"
 
 
+def test_a_query_without_a_comment_is_refused_on_the_single_form_too(dana, ctx, customer, timesheet):
+    task = review_task(ctx, customer["id"])
+    refused = dana.post(f"/portal/tasks/{task['id']}", data={"decision": "query", "comment": "  "})
+    assert refused.status_code == 400 and "required when decision is query" in refused.get_data(as_text=True)
+    assert instance(ctx, timesheet["instance_id"]).case_status == "awaiting_customer"
+
+
 def test_bulk_reject_reports_each_item_and_one_decided_by_someone_else(dana, ctx, customer, three_reviews):
     first, second, third = three_reviews
     reviews = list_review_tasks(ctx, contact(customer["id"]), customer["id"])
