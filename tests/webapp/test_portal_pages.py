@@ -139,6 +139,22 @@ def test_the_project_view_filters_totals_and_decides_registrations(dana, ctx, cu
     assert dana.get(f"{url}?kind=everything").status_code == 404
 
 
+def test_the_project_view_offers_a_change_for_decided_rows_and_select_all_leaves_them(dana, ctx, job, timesheet):
+    url, (first, second) = f"/portal/jobs/{job['id']}", timesheet["hours"]
+    dana.post(f"{url}/decide", data={"registration_id": [str(first)], "verdict": "reject", "comment": "Too long"})
+    page = dana.get(url).get_data(as_text=True)
+    assert f'name="change_id" value="{first}"' in page and f'name="registration_id" value="{first}"' not in page
+    assert f'name="registration_id" value="{second}"' in page and "“Too long”" in page
+    stale = dana.post(f"{url}/decide", data={"registration_id": [str(first), str(second)], "verdict": "approve"},
+                      follow_redirects=True)
+    assert "kept your earlier verdict" in stale.get_data(as_text=True)
+    dana.post(f"{url}/decide", data={"change_id": [str(first)], "verdict": "approve", "comment": "Fine after all"})
+    with ctx.uow() as uow:
+        decided = {r.id: (r.customer_decision, r.customer_comment) for r in uow.session.scalars(
+            select(Registration).where(Registration.id.in_([first, second])))}
+    assert decided == {first: ("approve", "Fine after all"), second: ("approve", None)}
+
+
 def test_visits_show_planned_and_actual_times_and_thumbnails(dana, timesheet):
     page = dana.get(f"/portal/visits?from={NOV}&to={NOV}").get_data(as_text=True)
     assert "09:00–11:00" in page and "09:05–11:35" in page and "Eli Employee" in page
