@@ -3,15 +3,18 @@
 Every list is one query, narrowed to the customers the staff member may see.
 """
 
+from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from engine.isotime import iso
 from engine.models import (
     Customer,
     HumanTask,
     HumanTaskStatus,
+    InstanceEvent,
     InstanceStatus,
     Job,
     Registration,
@@ -85,9 +88,29 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
     now = ctx.clock()
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()
-    return [_approval_view(row, customer_name, due_at, task_id, task_name, now,
-                           {"total": total or 0, "approved": approved or 0, "rejected": rejected or 0})
+        talks = conversations(uow.session, [row.id for row, *_ in rows])
+    return [{**_approval_view(row, customer_name, due_at, task_id, task_name, now,
+                              {"total": total or 0, "approved": approved or 0, "rejected": rejected or 0}),
+             "conversation": talks.get(row.id, [])}
             for row, customer_name, due_at, task_id, task_name, total, approved, rejected in rows]
+
+
+def conversations(session: Session, instance_ids: list[int]) -> dict[int, list[dict]]:
+    """Per case, every comment and answer given in its tasks, oldest first, from the append-only history: each
+    round of question and answer stays, whatever the process variables say now."""
+    if not instance_ids:
+        return {}
+    events = session.scalars(select(InstanceEvent).where(
+        InstanceEvent.instance_id.in_(instance_ids), InstanceEvent.kind == "task_completed")
+        .order_by(InstanceEvent.at, InstanceEvent.id))
+    result: dict[int, list[dict]] = defaultdict(list)
+    for event in events:
+        data = event.data or {}
+        for key, kind in (("comment", data.get("decision") or "comment"), ("answer", "answer")):
+            text = data.get(key)
+            if isinstance(text, str) and text.strip():
+                result[event.instance_id].append({"kind": kind, "text": text, "by": event.actor, "at": iso(event.at)})
+    return result
 
 
 def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, task_name, now,
