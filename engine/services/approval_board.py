@@ -21,19 +21,12 @@ from engine.models import (
     RegistrationKind,
     WorkflowInstance,
 )
+from engine.services.approval_status import STATUS_LABELS, display_status, job_statuses
 from engine.services.approvals import ACTIVE_CASE, APPROVED_CASE, SENDABLE
 from engine.services.context import Context
 from engine.services.staff_scope import StaffMember, visible_customer
 
 APPROVAL_PROCESSES = ("job_approval", "timesheet_approval")
-# the screen's status filter and colour classes, in the order a case usually moves
-STATUS_LABELS = {
-    "awaiting_customer": "Awaiting customer", "reminded": "Reminded", "queried": "Queried",
-    "escalated": "Escalated to manager", "approved": "Approved", "rejected": "Rejected",
-    "expired_auto_approved": "Expired, auto-approved", "cancelled": "Cancelled", "error": "Error",
-    "starting": "Starting",
-}
-
 
 
 def _time_left(due_at: datetime | None, now: datetime) -> str:
@@ -45,12 +38,6 @@ def _time_left(due_at: datetime | None, now: datetime) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
-
-
-def display_status(status: str, case_status: str | None) -> str:
-    if status in (InstanceStatus.CANCELLED, InstanceStatus.ERROR):
-        return str(status)
-    return case_status or "starting"
 
 
 def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", customer_id: int | None = None,
@@ -148,8 +135,10 @@ def list_sendable_jobs(ctx: Context, *, staff: StaffMember) -> list[dict]:
              .order_by(func.lower(Customer.name), func.lower(Job.name)))
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()
+        statuses = job_statuses(uow.session, [job.id for job, *_ in rows])
     return [{"id": job.id, "name": job.name, "customer_id": job.customer_id, "customer_name": customer_name,
-             "approval_status": job.approval_status, "unsent_count": count or 0, "unsent_minutes": minutes or 0}
+             "approval_status": job.approval_status, "approval": statuses[job.id], "unsent_count": count or 0,
+             "unsent_minutes": minutes or 0}
             for job, customer_name, count, minutes in rows]
 
 

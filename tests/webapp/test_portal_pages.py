@@ -155,6 +155,15 @@ def test_the_project_view_offers_a_change_for_decided_rows_and_select_all_leaves
     assert decided == {first: ("approve", "Fine after all"), second: ("approve", None)}
 
 
+def test_the_job_page_says_its_hours_are_under_review_in_a_timesheet(dana, ctx, office, customer, job, eli):
+    _, manager = office
+    add_hours(ctx, job["id"], eli.id, NOV)
+    approvals.send_hours_for_approval(ctx, customer["id"], staff=manager, period_start="2026-11-01",
+                                      period_end="2026-11-30")
+    page = dana.get(f"/portal/jobs/{job['id']}").get_data(as_text=True)
+    assert "Awaiting customer (hours in a timesheet)" in page and "not sent for approval" not in page.lower()
+
+
 def test_visits_show_planned_and_actual_times_and_thumbnails(dana, timesheet):
     page = dana.get(f"/portal/visits?from={NOV}&to={NOV}").get_data(as_text=True)
     assert "09:00–11:00" in page and "09:05–11:35" in page and "Eli Employee" in page
