@@ -131,3 +131,14 @@ def test_resend_posted_twice_starts_one_approval_and_says_why_the_second_did_not
     assert len(live) == 1 and "Sent again as approval" in first.get_data(as_text=True)
     assert second.status_code == 200
     assert f"already under way again as approval {live[0]['id']}" in second.get_data(as_text=True)
+
+
+def test_the_board_keeps_the_question_and_the_answer_after_the_decision(ctx, as_manager, manager, job):
+    as_manager.post("/approvals/jobs", data={"job_id": str(job["id"])})
+    (row,) = approval_board.list_approvals(ctx, staff=manager)
+    decide(ctx, row["id"], job["customer_id"], "query", "Were the inside windows done?")
+    (task,) = list_open_tasks(ctx, row["id"])
+    complete_task(ctx, task["id"], {"answer": "Yes, all of them"}, Actor(manager.name, is_system=True))
+    decide(ctx, row["id"], job["customer_id"], "approve", "")
+    page = as_manager.get("/approvals").get_data(as_text=True)
+    assert "Question: Were the inside windows done?" in page and "Answer: Yes, all of them" in page
