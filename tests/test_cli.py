@@ -123,6 +123,15 @@ def test_shipped_job_approval_query_then_approve_and_expiry_from_the_cli(signoff
     assert _status(signoff, expired) == ("completed", "expired_auto_approved")
 
 
+def test_complete_refuses_a_query_without_a_comment(signoff):
+    signoff("deploy", str(ROOT / "bpmn/job_approval.bpmn"))
+    started = last_line(signoff("start", "job_approval", "--data", JOB))
+    task = open_task(signoff, started)
+    refused = signoff("complete", str(task["id"]), "--data", '{"decision": "query"}', ok=False)
+    assert "comment: required when decision is query" in refused.stderr
+    assert open_task(signoff, started)["id"] == task["id"]
+
+
 def test_shipped_timesheet_approval_escalates_and_is_rejected_from_the_cli(signoff):
     signoff("deploy", str(ROOT / "bpmn/timesheet_approval.bpmn"))
     instance_id = last_line(signoff("start", "timesheet_approval", "--data", HOURS))

@@ -3,34 +3,30 @@
 Every list is one query, narrowed to the customers the staff member may see.
 """
 
+from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from engine.isotime import iso
 from engine.models import (
     Customer,
     HumanTask,
     HumanTaskStatus,
+    InstanceEvent,
     InstanceStatus,
     Job,
     Registration,
     RegistrationKind,
     WorkflowInstance,
 )
+from engine.services.approval_status import STATUS_LABELS, display_status, job_statuses
 from engine.services.approvals import ACTIVE_CASE, APPROVED_CASE, SENDABLE
 from engine.services.context import Context
 from engine.services.staff_scope import StaffMember, visible_customer
 
 APPROVAL_PROCESSES = ("job_approval", "timesheet_approval")
-# the screen's status filter and colour classes, in the order a case usually moves
-STATUS_LABELS = {
-    "awaiting_customer": "Awaiting customer", "reminded": "Reminded", "queried": "Queried",
-    "escalated": "Escalated to manager", "approved": "Approved", "rejected": "Rejected",
-    "expired_auto_approved": "Expired, auto-approved", "cancelled": "Cancelled", "error": "Error",
-    "starting": "Starting",
-}
-
 
 
 def _time_left(due_at: datetime | None, now: datetime) -> str:
@@ -42,12 +38,6 @@ def _time_left(due_at: datetime | None, now: datetime) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
-
-
-def display_status(status: str, case_status: str | None) -> str:
-    if status in (InstanceStatus.CANCELLED, InstanceStatus.ERROR):
-        return str(status)
-    return case_status or "starting"
 
 
 def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", customer_id: int | None = None,
@@ -85,9 +75,29 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
     now = ctx.clock()
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()
-    return [_approval_view(row, customer_name, due_at, task_id, task_name, now,
-                           {"total": total or 0, "approved": approved or 0, "rejected": rejected or 0})
+        talks = conversations(uow.session, [row.id for row, *_ in rows])
+    return [{**_approval_view(row, customer_name, due_at, task_id, task_name, now,
+                              {"total": total or 0, "approved": approved or 0, "rejected": rejected or 0}),
+             "conversation": talks.get(row.id, [])}
             for row, customer_name, due_at, task_id, task_name, total, approved, rejected in rows]
+
+
+def conversations(session: Session, instance_ids: list[int]) -> dict[int, list[dict]]:
+    """Per case, every comment and answer given in its tasks, oldest first, from the append-only history: each
+    round of question and answer stays, whatever the process variables say now."""
+    if not instance_ids:
+        return {}
+    events = session.scalars(select(InstanceEvent).where(
+        InstanceEvent.instance_id.in_(instance_ids), InstanceEvent.kind == "task_completed")
+        .order_by(InstanceEvent.at, InstanceEvent.id))
+    result: dict[int, list[dict]] = defaultdict(list)
+    for event in events:
+        data = event.data or {}
+        for key, kind in (("comment", data.get("decision") or "comment"), ("answer", "answer")):
+            text = data.get(key)
+            if isinstance(text, str) and text.strip():
+                result[event.instance_id].append({"kind": kind, "text": text, "by": event.actor, "at": iso(event.at)})
+    return result
 
 
 def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, task_name, now,
@@ -125,8 +135,10 @@ def list_sendable_jobs(ctx: Context, *, staff: StaffMember) -> list[dict]:
              .order_by(func.lower(Customer.name), func.lower(Job.name)))
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()
+        statuses = job_statuses(uow.session, [job.id for job, *_ in rows])
     return [{"id": job.id, "name": job.name, "customer_id": job.customer_id, "customer_name": customer_name,
-             "approval_status": job.approval_status, "unsent_count": count or 0, "unsent_minutes": minutes or 0}
+             "approval_status": job.approval_status, "approval": statuses[job.id], "unsent_count": count or 0,
+             "unsent_minutes": minutes or 0}
             for job, customer_name, count, minutes in rows]
 
 

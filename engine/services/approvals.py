@@ -7,7 +7,7 @@ first steps run, so `case.set_status` (engine.service_tasks.handlers) carries ev
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
@@ -25,7 +25,7 @@ from engine.models import (
 )
 from engine.services.company_settings import effective_policy, load_settings
 from engine.services.context import Actor, Context
-from engine.services.instances import cancel_locked, create_instance
+from engine.services.instances import cancel_locked, create_instance, lock_instance
 from engine.services.staff_scope import StaffMember, get_visible_customer
 from engine.services.work_fields import parse_date
 
@@ -102,7 +102,8 @@ def send_job_for_approval(ctx: Context, job_id: int, *, staff: StaffMember) -> i
         if job is None:
             raise NotFound(f"no job {job_id}")
         get_visible_customer(session, staff, job.customer_id)
-        if job.approval_status in ACTIVE_CASE or job.approval_status == "submitted":
+        if job.approval_status in ACTIVE_CASE or job.approval_status == "submitted" \
+                or _is_live(session, job.approval_instance_id):
             raise InvalidInput(f"job: {job.name} is already under approval")
         if job.approval_status in APPROVED_CASE and session.scalar(select(Registration.id).where(
                 Registration.job_id == job.id, Registration.status.in_(SENDABLE)).limit(1)) is None:
@@ -168,25 +169,51 @@ def send_hours_for_approval(ctx: Context, customer_id: int, *, staff: StaffMembe
         return instance_id
 
 
-def _release_subjects(session: Session, instance_id: int) -> tuple[list[Job], list[Registration]]:
+def _release_subjects(session: Session, instance_id: int) -> None:
     """Unlink the job and registrations of a cancelled case: they are drafts again (editable, sendable)."""
-    jobs = list(session.scalars(select(Job).where(Job.approval_instance_id == instance_id)))
-    for job in jobs:
+    for job in session.scalars(select(Job).where(Job.approval_instance_id == instance_id)):
         job.approval_status, job.approval_instance_id = "draft", None
-    registrations = list(session.scalars(select(Registration).where(
-        Registration.approval_instance_id == instance_id, Registration.status != ApprovalStatus.APPROVED)))
-    for registration in registrations:
+    for registration in session.scalars(select(Registration).where(
+            Registration.approval_instance_id == instance_id, Registration.status != ApprovalStatus.APPROVED)):
         registration.status, registration.approval_instance_id = ApprovalStatus.DRAFT, None
         registration.customer_decision = None
-    return jobs, registrations
 
 
 def _visible_case(session: Session, staff: StaffMember, instance_id: int) -> WorkflowInstance:
-    row = session.get(WorkflowInstance, instance_id)
+    """The approval under its row lock, so two resends or cancels of one case run one after the other."""
+    row = lock_instance(session, instance_id)
     if row is None or row.process_id not in ("job_approval", "timesheet_approval") or row.customer_id is None:
         raise NotFound(f"no approval {instance_id}")
     get_visible_customer(session, staff, row.customer_id)
     return row
+
+
+def _is_live(session: Session, instance_id: int | None) -> bool:
+    return instance_id is not None and session.scalar(select(WorkflowInstance.status).where(
+        WorkflowInstance.id == instance_id)) in (InstanceStatus.RUNNING, InstanceStatus.ERROR)
+
+
+def _subjects(session: Session, row: WorkflowInstance) -> tuple[Job | None, list[Registration]]:
+    """The case's job (job approvals) or its registrations (timesheets), locked after the instance row (the
+    order the customer's decision takes too), wherever they point now."""
+    data = row.data or {}
+    if row.process_id == "job_approval":
+        job_id = data.get("job_id")
+        job = session.scalar(select(Job).where(Job.id == job_id).with_for_update()) if isinstance(job_id, int) \
+            else None
+        return job, []
+    ids = [rid for rid in data.get("registration_ids") or [] if isinstance(rid, int)]
+    return None, list(session.scalars(select(Registration).where(
+        or_(Registration.id.in_(ids), Registration.approval_instance_id == row.id))
+        .order_by(Registration.work_date, Registration.id).with_for_update()))
+
+
+def _successor(session: Session, row: WorkflowInstance, job: Job | None,
+               registrations: list[Registration]) -> int | None:
+    """Another approval the case's work has moved to since (a resend or a new send), if any."""
+    pointers = [job.approval_instance_id] if job is not None else [
+        r.approval_instance_id for r in registrations if r.status != ApprovalStatus.APPROVED]
+    return next((iid for iid in pointers if iid is not None and iid != row.id), None)
 
 
 def cancel_approval(ctx: Context, instance_id: int, *, staff: StaffMember, reason: str = "") -> None:
@@ -208,8 +235,12 @@ def resend_approval(ctx: Context, instance_id: int, *, staff: StaffMember) -> in
     """Send the same work again as a new approval (after a rejection, or to restart a running one with the
     current policy); a running approval is cancelled first. Returns the new instance id.
 
+    Idempotent per case: the instance row and then the job or registrations are locked, and a case whose work
+    has already moved to another approval (a resend pressed twice, a new send) is refused, naming that one,
+    so a job or a timesheet never has two live approvals.
+
     :raises NotAllowed: see ensure_may_send. :raises NotFound: an approval outside the staff member's scope.
-    :raises InvalidInput: nothing left to send (all approved), or see _case_data.
+    :raises InvalidInput: already sent again, nothing left to send (all approved), or see _case_data.
     """
     ensure_may_send(staff)
     with ctx.uow() as uow:
@@ -217,15 +248,22 @@ def resend_approval(ctx: Context, instance_id: int, *, staff: StaffMember) -> in
         row = _visible_case(session, staff, instance_id)
         if row.case_status in APPROVED_CASE:
             raise InvalidInput(f"approval {instance_id} ended approved; there is nothing to send again")
+        job, registrations = _subjects(session, row)
+        successor = _successor(session, row, job, registrations)
+        if successor is not None:
+            if _is_live(session, successor):
+                raise InvalidInput(f"approval {instance_id} is already under way again as approval {successor}; "
+                                   "nothing new was sent")
+            raise InvalidInput(f"approval {instance_id} was followed by approval {successor}; resend that one")
         if row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
             cancel_locked(ctx, session, instance_id, _actor(staff), "sent again")
-        jobs, registrations = _release_subjects(session, instance_id)
+        _release_subjects(session, instance_id)
         if row.process_id == "job_approval":
-            job = jobs[0] if jobs else session.get(Job, row.data.get("job_id"))
             if job is None:
                 raise InvalidInput("job: the job of this approval no longer exists")
             new_id = _start_job_case(ctx, session, staff, job)
         else:
+            registrations = [r for r in registrations if r.status in SENDABLE]
             if not registrations:
                 raise InvalidInput("registrations: every registration of this approval is already approved")
             start, end = _parse_period(row.data.get("period_start", ""), row.data.get("period_end", ""))

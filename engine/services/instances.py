@@ -167,12 +167,14 @@ def cancel_locked(ctx: Context, session: Session, instance_id: int, actor: Actor
     if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
         raise InvalidInput(f"instance {instance_id} is {row.status}, not running")
     loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
+    variables = dict(row.data or {})
     loaded.workflow.cancel()
     row.status = InstanceStatus.CANCELLED
     row.ended_at = ctx.clock()
     loaded.add_event("instance_cancelled", ctx.clock(), actor=actor.name,
                      data={"reason": reason} if reason else None)
     runtime.save(session, loaded, actor.name)
+    row.data = variables  # a cancelled workflow's own data is empty; the case keeps what it was about
     return row
 
 

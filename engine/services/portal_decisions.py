@@ -2,18 +2,30 @@
 
 A bulk decision is all-or-nothing per selected item, not for the whole selection: each task is decided in its
 own transaction, and an item someone else decided first is reported, never applied twice. Registrations are
-decided one by one inside their running approval; once every registration of it has a verdict, its review
-task is completed in the same transaction (approve when all were approved, else reject).
+decided one by one inside their running approval; a verdict once given changes only when the contact picks that
+registration for a change. Once every registration of it has a verdict, its review task is completed in the same
+transaction (approve when all were approved, else reject).
 """
 
 from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from engine.errors import InvalidInput, NotAllowed, NotFound, SignoffError, TaskAlreadyCompleted
-from engine.models import ApprovalStatus, HumanTask, HumanTaskStatus, Job, Registration, WorkflowInstance
+from engine.models import (
+    ApprovalStatus,
+    HumanTask,
+    HumanTaskStatus,
+    InstanceEvent,
+    Job,
+    Registration,
+    WorkflowInstance,
+)
 from engine.services.context import Actor, Context
 from engine.services.instances import commit_or_conflict, complete_locked, lock_instance
+from engine.workflow.forms import validate_form
 
 DECISIONS = ("approve", "reject", "query")
 PAST = {"approve": "approved", "reject": "rejected", "query": "queried"}
@@ -26,8 +38,6 @@ def _check(decision: str, comment: str, allowed: tuple[str, ...]) -> str:
     problems = []
     if decision not in allowed:
         problems.append(f"decision: must be one of {', '.join(allowed)}")
-    if decision == "query" and not comment:
-        problems.append("comment: a question for the staff is required when you query")
     if len(comment) > COMMENT_MAX:
         problems.append(f"comment: at most {COMMENT_MAX} characters")
     if problems:
@@ -47,10 +57,30 @@ def decide_tasks(ctx: Context, actor: Actor, task_ids: list[int], decision: str,
     """Approve, reject or query several Customer-lane tasks; returns one result per task id
     ({"task_id", "ok", "message"}).
 
-    :raises InvalidInput: an unknown decision, or a query without a comment (then nothing is decided).
+    :raises InvalidInput: an unknown decision, or data one of the tasks' forms refuses, e.g. a query without a
+        comment (then nothing is decided).
     """
     comment = _check(decision, comment, DECISIONS)
-    return [_decide_task(ctx, actor, task_id, decision, comment) for task_id in dict.fromkeys(task_ids)]
+    task_ids = list(dict.fromkeys(task_ids))
+    _check_forms(ctx, actor, task_ids, decision, comment)
+    return [_decide_task(ctx, actor, task_id, decision, comment) for task_id in task_ids]
+
+
+def _check_forms(ctx: Context, actor: Actor, task_ids: list[int], decision: str, comment: str) -> None:
+    """Check the data against each selected task's own form first, so a refusal decides none of them (the
+    completion checks it again under the lock); tasks that are gone or not the actor's are reported later."""
+    with ctx.uow() as uow:
+        tasks = uow.session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids)))
+        forms = [task.form for task in tasks if actor.can_complete(task.role, task.customer_id)
+                 and any(field["id"] == "decision" for field in task.form)]
+    problems = []
+    for form in forms:
+        try:
+            validate_form(form, _form_data(form, decision, comment))
+        except InvalidInput as err:
+            problems.append(str(err))
+    if problems:
+        raise InvalidInput("; ".join(dict.fromkeys(problems)))
 
 
 def _decide_task(ctx: Context, actor: Actor, task_id: int, decision: str, comment: str) -> dict:
@@ -76,9 +106,14 @@ def _decide_task(ctx: Context, actor: Actor, task_id: int, decision: str, commen
 
 
 def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registration_ids: list[int], verdict: str,
-                         comment: str = "", job_id: int | None = None) -> list[dict]:
+                         comment: str = "", job_id: int | None = None,
+                         change_ids: Collection[int] = ()) -> list[dict]:
     """Approve or reject single registrations of `customer_id` (and of `job_id` when given) that are under
     review; returns one result per registration id ({"registration_id", "ok", "message"}).
+
+    A registration the contact has already given a verdict keeps it unless its id is also in `change_ids` (the
+    contact chose to change that one), so "select all" never overwrites earlier verdicts or their comments.
+    Every verdict, and every change with the old and the new verdict and comment, is an instance event.
 
     :raises InvalidInput: an unknown verdict or an overlong comment (then nothing is decided).
     :raises NotFound: a customer the actor does not act for.
@@ -101,14 +136,23 @@ def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registrat
         else:
             by_instance[instance_id].append(rid)
     for instance_id, ids in by_instance.items():
-        outcome = _decide_in_instance(ctx, actor, instance_id, ids, verdict, comment)
+        outcome = _decide_in_instance(ctx, actor, instance_id, ids, Verdict(verdict, comment, frozenset(change_ids)))
         for rid in ids:
             results[rid] = {"registration_id": rid, **outcome.get(rid, {"ok": True, "message": PAST[verdict]})}
     return [results[rid] for rid in wanted]
 
 
-def _decide_in_instance(ctx: Context, actor: Actor, instance_id: int, ids: list[int], verdict: str,
-                        comment: str) -> dict[int, dict]:
+@dataclass(frozen=True)
+class Verdict:
+    """What the contact decided for the selected registrations, and which earlier verdicts it chose to change."""
+
+    decision: str
+    comment: str
+    change_ids: frozenset[int]
+
+
+def _decide_in_instance(ctx: Context, actor: Actor, instance_id: int, ids: list[int],
+                        verdict: Verdict) -> dict[int, dict]:
     """Record the verdicts under the instance's lock; complete the review when nothing is left undecided."""
     try:
         with ctx.uow() as uow:
@@ -123,19 +167,35 @@ def _decide_in_instance(ctx: Context, actor: Actor, instance_id: int, ids: list[
                 Registration.approval_instance_id == instance_id)))
             skipped = {}
             for registration in linked:
-                if registration.id not in ids:
-                    continue
-                if registration.status not in (ApprovalStatus.SUBMITTED, ApprovalStatus.QUERIED):
-                    skipped[registration.id] = {"ok": False, "message": f"already {registration.status}"}
-                    continue
-                registration.customer_decision = verdict
-                registration.customer_comment = comment or None
+                if registration.id in ids:
+                    problem = _apply(session, ctx, actor, review, registration, verdict)
+                    if problem:
+                        skipped[registration.id] = {"ok": False, "message": problem}
             if all(r.customer_decision for r in linked):
                 _complete_review(ctx, session, review, linked, actor)
             commit_or_conflict(uow)
             return skipped
     except (TaskAlreadyCompleted, SignoffError) as err:
         return {rid: {"ok": False, "message": str(err)} for rid in ids}
+
+
+def _apply(session, ctx: Context, actor: Actor, review: HumanTask, registration: Registration,
+           verdict: Verdict) -> str | None:
+    """Give one registration the verdict (with an event), or say why not; None when it was given."""
+    if registration.status not in (ApprovalStatus.SUBMITTED, ApprovalStatus.QUERIED):
+        return f"already {registration.status}"
+    before = registration.customer_decision, registration.customer_comment
+    if before[0] and registration.id not in verdict.change_ids:
+        return f"kept your earlier verdict ({PAST[before[0]]}); choose Change on its row to change it"
+    registration.customer_decision = verdict.decision
+    registration.customer_comment = verdict.comment or None
+    data = {"registration_id": registration.id, "decision": verdict.decision, "comment": verdict.comment or None}
+    if before[0]:
+        data |= {"previous_decision": before[0], "previous_comment": before[1]}
+    session.add(InstanceEvent(instance_id=review.instance_id, at=ctx.clock(), element_id=review.element_id,
+                              kind="registration_verdict_changed" if before[0] else "registration_decided",
+                              actor=actor.name, data=data))
+    return None
 
 
 def _complete_review(ctx: Context, session, review: HumanTask, linked: list[Registration], actor: Actor) -> None:

@@ -23,6 +23,7 @@ from engine.models import (
     StaffUser,
     WorkflowInstance,
 )
+from engine.services.approval_status import job_statuses
 from engine.services.context import Actor, Context
 from engine.services.inbox import urgency
 from engine.services.portal_scope import KIND_SECTIONS, portal_scope, require_section
@@ -62,11 +63,12 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
         for job_id, status, count in rows:
             counts[job_id][status] = count
         tasks = _review_tasks(session, customer_id, ctx.clock())
+        statuses = job_statuses(session, [job.id for job in jobs])
     return {
         "customer": {"id": customer.id, "name": customer.name},
         "jobs": [{"id": job.id, "name": job.name, "period_start": iso(job.period_start),
                   "period_end": iso(job.period_end), "approval_status": job.approval_status,
-                  "counts": counts.get(job.id, {})} for job in jobs],
+                  "approval": statuses[job.id], "counts": counts.get(job.id, {})} for job in jobs],
         "open_tasks": tasks, "sections": sections,
     }
 
@@ -167,11 +169,12 @@ def project_view(ctx: Context, actor: Actor, customer_id: int, job_id: int, kind
         decidable = set(session.scalars(select(Registration.id).where(
             *base, Registration.status.in_(DECIDABLE),
             Registration.approval_instance_id.in_(_open_reviews(customer_id)))))
+        approval = job_statuses(session, [job.id])[job.id]
     minutes = sum(r["minutes"] or 0 for r in rows)
     cents = sum(r["amount_cents"] or 0 for r in rows)
     return {
         "job": {"id": job.id, "name": job.name, "period_start": iso(job.period_start),
-                "period_end": iso(job.period_end), "approval_status": job.approval_status},
+                "period_end": iso(job.period_end), "approval_status": job.approval_status, "approval": approval},
         "kind": kind, "rows": rows, "sections": sections,
         "totals": {"minutes": minutes, "duration": duration_text(minutes), "amount_cents": cents,
                    "amount": money_text(cents), "km": round(sum(r["km"] or 0 for r in rows), 2), "count": len(rows)},

@@ -1,4 +1,10 @@
-"""Check a user task's submitted data against the form declared in the BPMN (camunda:formData)."""
+"""Check a user task's submitted data against the form declared in the BPMN (camunda:formData).
+
+This is the one place where completion data is checked: the portal (single and bulk), the staff task page and
+`signoff complete` all complete tasks through engine.services.instances, which calls validate_form. Besides
+Camunda's constraints a field may carry the property `required_when` = `other_field=value[,value…]`: the field
+is required when the other field has one of those values (the shipped reviews: a query needs a comment).
+"""
 
 from datetime import date
 from typing import Any
@@ -18,7 +24,7 @@ def validate_form(fields: list[dict], data: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for field in fields:
         raw = data.get(field["id"])
-        if raw is None or raw == "":
+        if _empty(raw):
             if field.get("required"):
                 problems.append(f"{field['id']}: required")
             values[field["id"]] = False if field["type"] == "boolean" else _default(field)
@@ -27,9 +33,52 @@ def validate_form(fields: list[dict], data: dict[str, Any]) -> dict[str, Any]:
             values[field["id"]] = _convert(field, raw)
         except ValueError as err:
             problems.append(f"{field['id']}: {err}")
+    for field in fields:
+        rule = required_when(field)
+        if rule is not None and values.get(rule[0]) in rule[1] and _empty(values.get(field["id"])):
+            problems.append(f"{field['id']}: required when {rule[0]} is {values[rule[0]]}")
     if problems:
         raise InvalidInput("invalid form data: " + "; ".join(problems))
     return values
+
+
+def required_when(field: dict) -> tuple[str, frozenset[str]] | None:
+    """The field's `required_when` rule as (other field id, values), or None; malformed text is a ValueError."""
+    text = field.get("required_when")
+    if text is None:
+        return None
+    other, sep, values = str(text).partition("=")
+    choices = frozenset(v.strip() for v in values.split(",") if v.strip())
+    if not sep or not other.strip() or not choices:
+        raise ValueError(f"form field {field['id']!r}: required_when must read other_field=value[,value], "
+                         f"not {text!r}")
+    return other.strip(), choices
+
+
+def check_rules(fields: list[dict]) -> list[str]:
+    """Deploy-time check of every `required_when`: it parses, names another field, and (for an enum) its values."""
+    by_id = {field["id"]: field for field in fields}
+    problems = []
+    for field in fields:
+        try:
+            rule = required_when(field)
+        except ValueError as err:
+            problems.append(str(err))
+            continue
+        if rule is None:
+            continue
+        other = by_id.get(rule[0])
+        if other is None or other is field:
+            problems.append(f"form field {field['id']!r}: required_when names {rule[0]!r}, not another field")
+        elif other["type"] == "enum" and not rule[1] <= {option["id"] for option in other["options"]}:
+            problems.append(f"form field {field['id']!r}: required_when values {sorted(rule[1])} are not all "
+                            f"options of {rule[0]!r}")
+    return problems
+
+
+def _empty(value: Any) -> bool:
+    """Missing, empty or only blanks: a comment of three spaces is no comment."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _default(field: dict) -> Any:

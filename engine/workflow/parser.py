@@ -30,6 +30,7 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NSMAP = {**DEFAULT_NSMAP, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 FIELD_CONSTRAINTS = ("required", "min", "max", "minlength", "maxlength")
+FIELD_PROPERTIES = ("required_when",)  # camunda:property on a form field; engine.workflow.forms reads it
 
 
 class ServiceTask(BpmnServiceTask):
@@ -79,6 +80,9 @@ class UserTaskParser(_ExtensionParser):
             name = constraint.get("name")
             if name in FIELD_CONSTRAINTS:
                 field[name] = constraint.get("config") if name != "required" else True
+        for prop in node.iterfind(f"{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property"):
+            if prop.get("id") in FIELD_PROPERTIES:
+                field[prop.get("id")] = prop.get("value") or ""
         return field
 
 

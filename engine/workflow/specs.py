@@ -16,6 +16,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from engine.service_tasks import handlers  # noqa: F401  (registers the shipped operations)
 from engine.service_tasks.registry import get_handler
 from engine.workflow.bpmn_xml import BPMN_NS, BpmnFileError, normalize_expressions, parse_bpmn_bytes
+from engine.workflow.forms import check_rules
 from engine.workflow.parser import ServiceTask, SignoffParser
 from engine.workflow.script_engine import ScriptNotAllowed, compile_expression, compile_script
 
@@ -113,6 +114,9 @@ def _check_form(fields: list[dict], filename: str, element: str) -> None:
                                           f"{form_field['type']!r}; supported: {sorted(known)}", element)
         if form_field["type"] == "enum" and not form_field["options"]:
             raise BpmnFileError(filename, f"enum field {form_field['id']!r} lists no values", element)
+    problems = check_rules(fields)
+    if problems:
+        raise BpmnFileError(filename, "; ".join(problems), element)
 
 
 def _check_code(compile_fn, source: str, filename: str, element: str, what: str) -> None:

@@ -40,7 +40,7 @@ def test_an_item_decided_by_someone_else_is_reported_not_applied_twice(ctx, cust
 
 
 def test_a_query_needs_a_comment_and_then_nothing_is_decided(ctx, customer, two_jobs):
-    with pytest.raises(InvalidInput, match="comment: a question"):
+    with pytest.raises(InvalidInput, match="comment: required when decision is query"):
         decide_tasks(ctx, contact(customer["id"]), review_ids(ctx, two_jobs), "query", "  ")
     with pytest.raises(InvalidInput, match="decision: must be one of"):
         decide_tasks(ctx, contact(customer["id"]), review_ids(ctx, two_jobs), "delete")

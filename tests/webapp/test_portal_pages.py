@@ -91,6 +91,13 @@ def test_an_incomplete_form_comes_back_with_its_errors(dana, ctx, customer, time
     assert instance(ctx, timesheet["instance_id"]).case_status == "awaiting_customer"
 
 
+def test_a_query_without_a_comment_is_refused_on_the_single_form_too(dana, ctx, customer, timesheet):
+    task = review_task(ctx, customer["id"])
+    refused = dana.post(f"/portal/tasks/{task['id']}", data={"decision": "query", "comment": "  "})
+    assert refused.status_code == 400 and "required when decision is query" in refused.get_data(as_text=True)
+    assert instance(ctx, timesheet["instance_id"]).case_status == "awaiting_customer"
+
+
 def test_bulk_reject_reports_each_item_and_one_decided_by_someone_else(dana, ctx, customer, three_reviews):
     first, second, third = three_reviews
     reviews = list_review_tasks(ctx, contact(customer["id"]), customer["id"])
@@ -130,6 +137,31 @@ def test_the_project_view_filters_totals_and_decides_registrations(dana, ctx, cu
         assert (row.customer_decision, row.customer_comment) == ("reject", "Too long")
     assert dana.get(f"{url}?status=approved").status_code == 200
     assert dana.get(f"{url}?kind=everything").status_code == 404
+
+
+def test_the_project_view_offers_a_change_for_decided_rows_and_select_all_leaves_them(dana, ctx, job, timesheet):
+    url, (first, second) = f"/portal/jobs/{job['id']}", timesheet["hours"]
+    dana.post(f"{url}/decide", data={"registration_id": [str(first)], "verdict": "reject", "comment": "Too long"})
+    page = dana.get(url).get_data(as_text=True)
+    assert f'name="change_id" value="{first}"' in page and f'name="registration_id" value="{first}"' not in page
+    assert f'name="registration_id" value="{second}"' in page and "“Too long”" in page
+    stale = dana.post(f"{url}/decide", data={"registration_id": [str(first), str(second)], "verdict": "approve"},
+                      follow_redirects=True)
+    assert "kept your earlier verdict" in stale.get_data(as_text=True)
+    dana.post(f"{url}/decide", data={"change_id": [str(first)], "verdict": "approve", "comment": "Fine after all"})
+    with ctx.uow() as uow:
+        decided = {r.id: (r.customer_decision, r.customer_comment) for r in uow.session.scalars(
+            select(Registration).where(Registration.id.in_([first, second])))}
+    assert decided == {first: ("approve", "Fine after all"), second: ("approve", None)}
+
+
+def test_the_job_page_says_its_hours_are_under_review_in_a_timesheet(dana, ctx, office, customer, job, eli):
+    _, manager = office
+    add_hours(ctx, job["id"], eli.id, NOV)
+    approvals.send_hours_for_approval(ctx, customer["id"], staff=manager, period_start="2026-11-01",
+                                      period_end="2026-11-30")
+    page = dana.get(f"/portal/jobs/{job['id']}").get_data(as_text=True)
+    assert "Awaiting customer (hours in a timesheet)" in page and "not sent for approval" not in page.lower()
 
 
 def test_visits_show_planned_and_actual_times_and_thumbnails(dana, timesheet):

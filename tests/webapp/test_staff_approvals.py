@@ -119,3 +119,26 @@ def test_posts_without_the_csrf_token_are_refused(ctx, manager, job):
     client.post("/login", data={"email": manager.email, "password": PASSWORD, "csrf_token": token})
     refused = client.post("/approvals/jobs", data={"job_id": str(job["id"])})
     assert refused.status_code == 400 and approval_board.list_approvals(ctx, staff=manager) == []
+
+
+def test_resend_posted_twice_starts_one_approval_and_says_why_the_second_did_nothing(ctx, as_manager, manager, job):
+    as_manager.post("/approvals/jobs", data={"job_id": str(job["id"])})
+    (row,) = approval_board.list_approvals(ctx, staff=manager)
+    decide(ctx, row["id"], job["customer_id"], "reject", "Redo the windows")
+    first = as_manager.post(f"/approvals/{row['id']}/resend", follow_redirects=True)
+    second = as_manager.post(f"/approvals/{row['id']}/resend", follow_redirects=True)
+    live = [a for a in approval_board.list_approvals(ctx, staff=manager) if a["instance_status"] == "running"]
+    assert len(live) == 1 and "Sent again as approval" in first.get_data(as_text=True)
+    assert second.status_code == 200
+    assert f"already under way again as approval {live[0]['id']}" in second.get_data(as_text=True)
+
+
+def test_the_board_keeps_the_question_and_the_answer_after_the_decision(ctx, as_manager, manager, job):
+    as_manager.post("/approvals/jobs", data={"job_id": str(job["id"])})
+    (row,) = approval_board.list_approvals(ctx, staff=manager)
+    decide(ctx, row["id"], job["customer_id"], "query", "Were the inside windows done?")
+    (task,) = list_open_tasks(ctx, row["id"])
+    complete_task(ctx, task["id"], {"answer": "Yes, all of them"}, Actor(manager.name, is_system=True))
+    decide(ctx, row["id"], job["customer_id"], "approve", "")
+    page = as_manager.get("/approvals").get_data(as_text=True)
+    assert "Question: Were the inside windows done?" in page and "Answer: Yes, all of them" in page

@@ -114,14 +114,16 @@ def job(job_id: int):
 def decide_registrations(job_id: int):
     kind = request.form.get("kind") or "hours"
     back = url_for("portal.job", job_id=job_id, kind=kind)
-    ids = posted_ids("registration_id")
+    changes = posted_ids("change_id")  # rows with a verdict the contact chose to change
+    ids = posted_ids("registration_id") + changes
     if not ids:
         flash("Select at least one registration.", f"{RESULTS}-error")
         return redirect(back)
     try:
         results = portal_decisions.decide_registrations(get_ctx(), g.portal_actor, g.portal_customer.id, ids,
                                                         request.form.get("verdict", ""),
-                                                        request.form.get("comment", ""), job_id=job_id)
+                                                        request.form.get("comment", ""), job_id=job_id,
+                                                        change_ids=changes)
     except InvalidInput as err:
         flash(f"Nothing was decided: {err}.", f"{RESULTS}-error")
         return redirect(back)

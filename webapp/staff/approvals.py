@@ -115,8 +115,13 @@ def cancel(instance_id: int):
 @bp.post("/approvals/<int:instance_id>/resend", endpoint="approval_resend")
 @login_required
 def resend(instance_id: int):
-    new_id = approvals.resend_approval(get_ctx(), instance_id, staff=g.staff)
-    flash(f"Sent again as approval {new_id}.")
+    """A second press (or a resend of an approval already followed by another) is refused with its reason."""
+    try:
+        new_id = approvals.resend_approval(get_ctx(), instance_id, staff=g.staff)
+    except InvalidInput as err:
+        flash(f"Not sent again: {err}.")
+    else:
+        flash(f"Sent again as approval {new_id}.")
     return redirect(url_for("staff.approvals"))
 
 
