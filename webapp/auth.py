@@ -10,7 +10,7 @@ import functools
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import UserMixin, current_user, login_required
 
 from engine.errors import NotAllowed
@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = None  # the session lives on the server, not in Flask's cookie
     login_manager.request_loader(_load_from_cookie)
+    login_manager.unauthorized_handler(_to_login_page)
     app.before_request(load_staff)
     app.after_request(_forget_dead_cookie)
 
@@ -49,6 +50,11 @@ def _load_from_cookie(req) -> StaffLogin | None:
     staff = staff_auth.resolve_session(get_ctx(), token) if token else None
     g.drop_cookie = bool(token) and staff is None
     return StaffLogin(staff) if staff else None
+
+
+def _to_login_page():
+    """Anonymous (or expired): to the login page, then back to where the visitor was going (`?next=/inbox`)."""
+    return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
 
 
 def load_staff() -> None:
