@@ -1,12 +1,14 @@
 """Flask extensions and the engine Context of the running app."""
 
 from flask import current_app
+from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 from engine.services.context import Context
 
 CTX_KEY = "signoff_ctx"
 csrf = CSRFProtect()
+login_manager = LoginManager()
 
 
 def get_ctx() -> Context:

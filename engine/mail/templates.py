@@ -50,6 +50,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "login_code_to_customer",
     "login_notice_to_customer",
     "message_to_customer",
+    "staff_lockout_to_staff",
 )
 
 # Variables a process may leave out: a template tests them with `{% if comment %}`, and a typo still fails.
@@ -83,6 +84,8 @@ SAMPLE_CONTEXT: dict = {
     "client_ip": "203.0.113.7",
     "message_body": "The keys for the plant room are with reception from Monday.\nPlease ask for Sam.",
     "sender_name": "Sam Okafor",
+    "staff_name": "Robin Jansen",
+    "lock_minutes": 15,
 }
 
 _NAME = re.compile(r"[a-z0-9_]{1,100}")

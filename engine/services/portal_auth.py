@@ -2,7 +2,7 @@
 
 E-mail is the only login factor (a deliberate choice for customer contacts, see README "Security: the customer
 portal"); the compensating controls live here: short single-use codes bound to the browser that asked for them,
-throttles per address and per client IP (engine.services.portal_throttle), a login notice per new session, a
+throttles per address and per client IP (engine.services.login_throttle), a login notice per new session, a
 30-day absolute session limit and revocation on the server. Only hashes of codes and tokens are stored, and a
 code never reaches a log: it exists in the outbox row's context (to be mailed) and nowhere else.
 """
@@ -20,7 +20,7 @@ from engine.config import Settings
 from engine.errors import NotAllowed, NotFound
 from engine.models import Contact, Customer, OutboxMessage, OutboxStatus, PortalLoginCode, PortalSession
 from engine.services.context import Actor, Context
-from engine.services.portal_throttle import Throttled, check, prune, record
+from engine.services.login_throttle import PORTAL_KINDS, Throttled, check, prune, record
 from engine.tokens import new_token, token_hash
 
 CODE_DIGITS = 6
@@ -137,7 +137,7 @@ def request_code(ctx: Context, email: str, client_ip: str) -> LoginRequest:
     email = _normalize_email(email)
     now = ctx.clock()
     with ctx.uow() as uow:
-        prune(uow.session, ctx.settings, now)
+        prune(uow.session, now, ctx.settings.portal_throttle_minutes, PORTAL_KINDS)
         check(uow.session, ctx.settings, now, email=email, client_ip=client_ip)
         record(uow.session, now, "code_request_email", email)
         record(uow.session, now, "code_request_ip", client_ip)
@@ -180,13 +180,13 @@ def verify_code(ctx: Context, request_token: str | None, code: str, client_ip: s
             raise CodeRejected("Start again: enter your e-mail address.")
         if row.used_at or row.invalidated_at or now >= row.expires_at:
             raise CodeRejected(NEW_CODE_NEEDED)
-        if row.failed_attempts >= settings.portal_code_attempts:
+        attempts = _claim_attempt(session, row.id, settings.portal_code_attempts)
+        if attempts is None:
             raise CodeRejected(LOCKED)
         if not hmac.compare_digest(_code_hash(request_token, row.email, code), row.code_hash):
-            row.failed_attempts += 1
             record(session, now, "wrong_code_ip", client_ip)
             uow.commit()
-            raise CodeRejected(LOCKED if row.failed_attempts >= settings.portal_code_attempts else WRONG_CODE)
+            raise CodeRejected(LOCKED if attempts >= settings.portal_code_attempts else WRONG_CODE)
         used = session.execute(update(PortalLoginCode).where(
             PortalLoginCode.id == row.id, PortalLoginCode.used_at.is_(None)).values(used_at=now))
         contacts = _eligible(session, row.email)
@@ -204,6 +204,19 @@ def verify_code(ctx: Context, request_token: str | None, code: str, client_ip: s
             "portal_url": settings.portal_url}, now)
         uow.commit()
         return token
+
+
+def _claim_attempt(session: Session, code_id: int, limit: int) -> int | None:
+    """Count one attempt at the code before it is checked; the attempts so far, or None when none are left.
+
+    One conditional UPDATE, so parallel guesses cannot all pass a read-then-write check: on PostgreSQL the
+    second writer waits for the first one's row lock and re-evaluates `failed_attempts < limit`; SQLite
+    writers queue up behind BEGIN IMMEDIATE. The right code counts as an attempt too (its row is used up).
+    """
+    return session.execute(
+        update(PortalLoginCode).where(PortalLoginCode.id == code_id, PortalLoginCode.failed_attempts < limit)
+        .values(failed_attempts=PortalLoginCode.failed_attempts + 1)
+        .returning(PortalLoginCode.failed_attempts)).scalar_one_or_none()
 
 
 def resolve_session(ctx: Context, token: str | None) -> PortalView | None:

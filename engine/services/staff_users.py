@@ -4,10 +4,10 @@ Creating, hashing and ending sessions reuse engine.services.staff_auth, so there
 how passwords are hashed and how a deactivated account loses its sessions.
 """
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.models import StaffRole, StaffSession, StaffUser
+from engine.models import StaffRole, StaffUser
 from engine.services import staff_auth
 from engine.services.context import Context
 from engine.services.customers import NAME_MAX
@@ -54,7 +54,8 @@ def create_user(ctx: Context, *, staff: StaffMember, email: str, name: str, role
                 may_send_for_approval: bool = False) -> dict:
     """Create an active account (validation and hashing by staff_auth.create_staff_user).
 
-    :raises NotAllowed: not an admin. :raises InvalidInput: e-mail, role, name, password (< 12), e-mail taken.
+    :raises NotAllowed: not an admin.
+    :raises InvalidInput: e-mail, role, name, a password the rules refuse, e-mail taken.
     """
     ensure_admin(staff)
     if len((name or "").strip()) > NAME_MAX:
@@ -115,19 +116,16 @@ def reactivate_user(ctx: Context, user_id: int, *, staff: StaffMember) -> dict:
 
 
 def set_password(ctx: Context, user_id: int, password: str, *, staff: StaffMember) -> None:
-    """Give an account a new password (at least 12 characters; hashed by staff_auth); its sessions end.
+    """Give an account a new password (the password rules of staff_auth.hash_password); its sessions end.
 
     Every open session of the account ends, so whoever knew the old password is logged out (an admin
     changing its own password logs in again).
 
-    :raises NotAllowed: not an admin. :raises NotFound: unknown id. :raises InvalidInput: too short.
+    :raises NotAllowed: not an admin. :raises NotFound: unknown id. :raises InvalidInput: the rules refuse it.
     """
     ensure_admin(staff)
-    password_hash = staff_auth.hash_password(password)
     with ctx.uow() as uow:
         user = _get(uow.session, user_id)
-        user.password_hash = password_hash
-        uow.session.execute(update(StaffSession).where(StaffSession.user_id == user_id,
-                                                       StaffSession.ended_at.is_(None))
-                            .values(ended_at=ctx.clock()))
+        user.password_hash = staff_auth.hash_password(ctx.settings, password, email=user.email, name=user.name)
+        staff_auth.end_user_sessions(uow.session, user_id, ctx.clock())
         uow.commit()

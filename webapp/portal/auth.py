@@ -12,6 +12,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 
 from engine.errors import NotFound
 from engine.services import portal_auth, portal_scope
+from webapp.auth import client_ip  # noqa: F401 - the portal views import it from here
 from webapp.extensions import get_ctx
 from webapp.portal import bp
 
@@ -19,11 +20,6 @@ COOKIE = "signoff_portal"
 LOGIN_COOKIE = "signoff_portal_login"  # the login request token the code is bound to
 STAFF_VIEW = "portal_staff_view"
 CHOSEN_CUSTOMER = "portal_customer"
-
-
-def client_ip() -> str:
-    """The peer address (behind a proxy, configure werkzeug's ProxyFix so this is the client's)."""
-    return request.remote_addr or "unknown"
 
 
 @bp.before_request

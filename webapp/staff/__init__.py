@@ -10,5 +10,6 @@ from webapp.staff import email_templates  # noqa: E402, F401, I001 - admins edit
 from webapp.staff import customer_extras  # noqa: E402, F401, I001 - journal, resources, message, QR
 from webapp.staff import invoices  # noqa: E402, F401, I001 - invoices and quotes
 from webapp.staff import staff_users  # noqa: E402, F401, I001 - staff account management (admins)
+from webapp.staff import account  # noqa: E402, F401, I001 - a staff member changes its own password
 from webapp.staff import views  # noqa: E402, F401 - registers the routes on bp
 from webapp.staff import work_registrations, work_visits  # noqa: E402, F401 - registrations, jobs and visits

@@ -4,34 +4,31 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.services import inbox, instances, staff_auth
-from webapp.auth import COOKIE, forget_session, login_required, remember_session
+from webapp.auth import COOKIE, client_ip, forget_session, login_required, remember_session, safe_next
 from webapp.extensions import get_ctx
 from webapp.staff import bp
 from webapp.staff.forms import LoginForm, field_errors, task_form_data
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the login page cannot be used as an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("staff.inbox")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    target = safe_next(request.args.get("next")) or url_for("staff.inbox")
     if g.staff is not None and request.method == "GET":
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(target)
     status = 200
     if form.validate_on_submit():
         try:
-            token = staff_auth.authenticate(get_ctx(), form.email.data, form.password.data)
+            token = staff_auth.authenticate(get_ctx(), form.email.data, form.password.data, client_ip())
+        except staff_auth.Throttled as err:
+            form.form_errors.append(str(err))
+            status = 429
         except NotAllowed as err:
             form.form_errors.append(str(err))
             status = 401
         else:
             staff_auth.end_session(get_ctx(), request.cookies.get(COOKIE))  # no session fixation
-            response = redirect(_safe_next(request.args.get("next")))
+            response = redirect(target)
             remember_session(response, token)
             g.drop_cookie = False
             return response
