@@ -40,6 +40,10 @@ from engine.workflow.script_engine import RestrictedScriptEngine
 from engine.workflow.serializer import SERIALIZER_VERSION, dump_state, load_state
 from engine.workflow.specs import ParsedProcess, cached_process
 
+# SpiffWorkflow's task iterator stops 1000 levels down: a loop that goes deeper is silently never run
+# again (the instance would stay `running` with nothing to do), so a run stops with an error before.
+TREE_DEPTH_LIMIT = 900
+
 
 class StepBudgetExceeded(WorkflowTaskException):
     """The process kept moving without waiting for longer than the step budget of one transaction."""
@@ -129,6 +133,10 @@ def run_engine_steps(loaded: LoadedInstance) -> None:
         if loaded.steps > budget:
             raise StepBudgetExceeded(f"ran {budget} steps without waiting at {element_of(task)} "
                                      "(setting SIGNOFF_STEP_BUDGET)", task=task)
+        # the tree deepens about one level a step; only a long run can come near the library's limit
+        if loaded.steps > TREE_DEPTH_LIMIT // 2 and task.depth >= TREE_DEPTH_LIMIT:
+            raise StepBudgetExceeded(f"ran {loaded.steps} steps without waiting at {element_of(task)} "
+                                     f"(its task tree is {TREE_DEPTH_LIMIT} levels deep)", task=task)
         loaded.running = task
 
     def after(_task) -> None:
