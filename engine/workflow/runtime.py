@@ -147,10 +147,10 @@ def run_engine_steps(loaded: LoadedInstance) -> None:
 
 def failing_element(loaded: LoadedInstance, err: BaseException) -> str | None:
     """The element an error belongs to: the library's task, else the step that was running."""
-    element = getattr(getattr(err, "task_spec", None), "bpmn_id", None)
-    if element is None and loaded.running is not None:
-        element = element_of(loaded.running)
-    return element
+    spec = getattr(err, "task_spec", None)
+    if spec is not None:
+        return spec.bpmn_id or spec.name
+    return element_of(loaded.running) if loaded.running is not None else None
 
 
 def check_data(loaded: LoadedInstance) -> None:
@@ -159,7 +159,8 @@ def check_data(loaded: LoadedInstance) -> None:
     :raises DataLimitExceeded: naming the variable and (through its task) the element.
     """
     settings = loaded.engine.settings
-    changed = sorted((t for t in loaded.workflow.tasks.values() if t.last_state_change >= loaded.loaded_ts),
+    workflows = [loaded.workflow, *loaded.workflow.subprocesses.values()]
+    changed = sorted((t for w in workflows for t in w.tasks.values() if t.last_state_change >= loaded.loaded_ts),
                      key=lambda t: t.last_state_change)
     for task in changed:
         problem = variable_problem(task.data, settings.data_max_bytes, settings.data_max_depth)

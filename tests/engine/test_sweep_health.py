@@ -13,8 +13,10 @@ from engine.cli import main
 from engine.mail.transport import DevMailbox
 from engine.models import WorkflowInstance
 from engine.services.instances import start_instance
+from engine.services.outbox import deliver_due_messages
 from engine.services.status import get_status
 from engine.services.sweeps import run_sweep
+from tests.engine.helpers import JOB_START
 
 FIXTURES = "tests/fixtures/bpmn"
 
@@ -91,3 +93,30 @@ def test_signoff_timers_fire_fires_every_due_timer_not_just_one_batch(ctx, deplo
 @pytest.fixture(autouse=True)
 def _quiet_logs(caplog):
     caplog.set_level("CRITICAL")  # the failures above are logged on purpose
+
+
+class FirstMailExplodes:
+    """A transport whose first send raises something no one planned for."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, message) -> None:
+        if not self.sent and message["To"] == "first@example.com":
+            self.sent.append("exploded")
+            raise Escaped("the transport broke in an unforeseen way")
+        self.sent.append(message["To"])
+
+
+def test_one_message_failing_unexpectedly_is_marked_failed_and_the_next_is_delivered(ctx, deploy):
+    deploy("bpmn/job_approval.bpmn")
+    for email in ("first@example.com", "second@example.com"):
+        start_instance(ctx, "job_approval", {**JOB_START, "customer_email": email, "manager_email": "m@example.com"})
+    transport = FirstMailExplodes()
+    deliveries = deliver_due_messages(ctx, transport)
+    assert [d.status for d in deliveries] == ["failed", "sent"]
+    assert "Escaped: the transport broke" in deliveries[0].error
+    assert transport.sent == ["exploded", "second@example.com"]
+    assert get_status(ctx)["outbox_failed"] == 1
