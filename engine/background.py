@@ -1,6 +1,8 @@
 """The embedded default's background worker: a thread running the timer sweeper and outbox delivery.
 
-Production runs the same two service calls from Celery beat; nothing in the engine knows which.
+Production runs the same sweep from Celery beat; nothing in the engine knows which. The thread survives
+anything one round raises (engine.services.sweeps records it in the worker's heartbeat); only `stop()`
+ends it.
 """
 
 import logging
@@ -9,6 +11,7 @@ import threading
 from engine.mail.transport import Transport
 from engine.services.context import Context
 from engine.services.outbox import deliver_due_messages
+from engine.services.sweeps import SweepResult, run_sweep, worker_name
 from engine.services.timers import fire_due_timers
 
 log = logging.getLogger(__name__)
@@ -22,18 +25,24 @@ class BackgroundWorker(threading.Thread):
         self.ctx = ctx
         self.transport = transport
         self.interval = interval
+        self.worker = worker_name("embedded")
         self._stopping = threading.Event()
 
-    def run_once(self) -> None:
-        fire_due_timers(self.ctx)
-        deliver_due_messages(self.ctx, self.transport)
+    def run_once(self) -> SweepResult:
+        ctx, transport = self.ctx, self.transport
+        return run_sweep(ctx, self.worker, {
+            "timers": lambda: f"{len(fire_due_timers(ctx))} instance(s) advanced",
+            "mail": lambda: f"{len(deliver_due_messages(ctx, transport))} mail(s) handled",
+        })
 
     def run(self) -> None:
         while not self._stopping.is_set():
             try:
                 self.run_once()
-            except Exception:  # keep the loop alive; the next round retries from the database
-                log.exception("background round failed")
+            except BaseException:  # noqa: BLE001 - in this thread even SystemExit can only come from a round
+                if self._stopping.is_set():
+                    return
+                log.exception("background round failed; the next round retries from the database")
             self._stopping.wait(self.interval)
 
     def stop(self) -> None:

@@ -5,9 +5,11 @@ import getpass
 import json
 import os
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from rich.progress import Progress
 from sqlalchemy.exc import OperationalError
 
 from engine.bench import run_bench
@@ -20,7 +22,8 @@ from engine.services.inbox import get_instance, list_open_tasks
 from engine.services.instances import cancel_instance, complete_task, start_instance
 from engine.services.outbox import get_mail, list_mail
 from engine.services.staff_auth import create_staff_user
-from engine.services.timers import fire_due_timers
+from engine.services.status import get_status
+from engine.services.timers import count_due_instances, fire_all_due_timers
 from engine.webserver import gunicorn_command, gunicorn_env
 
 CLI_ACTOR = Actor("cli", is_system=True)
@@ -114,9 +117,35 @@ def cmd_cancel(ctx: Context, args) -> None:
 
 
 def cmd_timers_fire(ctx: Context, args) -> None:
-    now = _aware(args.now) if args.now else None
-    advanced = fire_due_timers(ctx, now)
-    print(f"fired due timers of {len(advanced)} instance(s): {' '.join(map(str, advanced)) or '-'}")
+    """Fire everything due as of --now, batch after batch (each instance in its own transaction); a
+    progress bar when stdout is a terminal."""
+    now = _aware(args.now) if args.now else ctx.clock()
+    if sys.stdout.isatty():
+        with Progress(transient=True) as progress:
+            bar = progress.add_task("firing due timers", total=count_due_instances(ctx, now))
+            advanced = fire_all_due_timers(ctx, now, progress=lambda n: progress.advance(bar, n))
+    else:
+        advanced = fire_all_due_timers(ctx, now)
+    shown = " ".join(map(str, advanced[:50])) + (f" … (+{len(advanced) - 50})" if len(advanced) > 50 else "")
+    print(f"fired due timers of {len(advanced)} instance(s): {shown or '-'}")
+
+
+def cmd_status(ctx: Context, args) -> None:
+    """Database, deployed processes, each worker's last sweep and how it ended, due timers, outbox."""
+    status = get_status(ctx)
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return
+    print(f"database: {status['database']}")
+    processes = ", ".join(f"{p['process_id']} v{p['version']}" for p in status["processes"])
+    print(f"processes: {processes or 'none deployed (signoff deploy FILE)'}")
+    if not status["workers"]:
+        print("workers: no sweep recorded yet (is a background worker running?)")
+    for worker in status["workers"]:
+        outcome = f"failed: {worker['error']}" if worker["error"] else f"ok ({worker['result']})"
+        print(f"worker {worker['name']}: last sweep {worker['last_sweep_at']} {outcome}")
+    print(f"due timers waiting: {status['due_timers']} instance(s)")
+    print(f"outbox: {status['outbox_pending']} pending, {status['outbox_failed']} failed")
 
 
 def cmd_instance(ctx: Context, args) -> None:
@@ -157,7 +186,8 @@ def cmd_demo(_ctx: Context | None, args) -> None:
     """`signoff demo`: replace this process with the demo web server (webapp.demo; the engine never imports
     webapp). `signoff demo --walkthrough`: the scripted approval walkthrough in this terminal."""
     if args.walkthrough:
-        run_demo(open_context())
+        # its live part shows a 5-second approval period expiring by itself: below the production floor
+        run_demo(open_context(replace(Settings.from_env(), min_timer_seconds=1)))
         return
     os.execv(sys.executable, [sys.executable, "-m", "webapp.demo"])
 
@@ -222,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     f = timers.add_parser("fire", help="fire every timer due as of now")
     f.add_argument("--now", help="ISO 8601 date-time with a zone (default: the clock)")
     f.set_defaults(func=cmd_timers_fire)
+    p = sub.add_parser("status", help="database, processes, last sweep of each worker, due timers, outbox")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
     p = sub.add_parser("instance", help="show one instance")
     p.add_argument("instance_id", type=int)
     p.add_argument("--json", action="store_true")

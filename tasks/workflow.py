@@ -1,11 +1,14 @@
-"""Workflow tasks: the timer sweeper."""
+"""Workflow tasks: the timer sweeper (it survives any failure of one round; see engine.services.sweeps)."""
 
+from engine.services.sweeps import run_sweep, worker_name
 from engine.services.timers import fire_due_timers
 from tasks.celery_app import app
 from tasks.context import worker_context
 
 
 @app.task(name="tasks.workflow.sweep_due_timers")
-def sweep_due_timers() -> list[int]:
-    """Fire every due timer; returns the ids of the instances advanced."""
-    return fire_due_timers(worker_context())
+def sweep_due_timers() -> dict[str, str]:
+    """Fire every due timer; returns the sweep's errors by part (empty when it ended well)."""
+    ctx = worker_context()
+    return run_sweep(ctx, worker_name("celery-timers"), {
+        "timers": lambda: f"{len(fire_due_timers(ctx))} instance(s) advanced"}).errors

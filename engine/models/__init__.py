@@ -17,6 +17,7 @@ from engine.models.staff_session import StaffSession
 from engine.models.staff_user import StaffRole, StaffUser
 from engine.models.timer import Timer
 from engine.models.visit import Visit, VisitPhoto
+from engine.models.worker_heartbeat import WorkerHeartbeat
 from engine.models.workflow_instance import InstanceStatus, WorkflowInstance
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "DocumentKind", "Invoice", "INVOICE_STATUSES", "QUOTE_STATUSES",
     "ApprovalStatus", "Registration", "RegistrationKind", "Visit", "VisitPhoto",
     "PortalLoginCode", "PortalSession", "PortalThrottleEvent",
+    "WorkerHeartbeat",
 ]

@@ -4,10 +4,12 @@ Changing the period, the reminder interval or what happens at the period's end n
 the processes read them from their start variables.
 """
 
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
-from engine.isotime import parse_duration
+from engine.isotime import format_seconds, parse_duration
 from engine.models import PERIOD_END_ACTIONS, CompanySettings, Customer
 from engine.services.context import Context
 from engine.services.staff_scope import StaffMember, ensure_admin, ensure_office_role, get_visible_customer
@@ -41,17 +43,22 @@ def effective_policy(settings: CompanySettings, customer: Customer) -> dict:
     return policy
 
 
-def _check_duration(problems: list[str], field: str, value: str, required: bool) -> str | None:
+def _check_duration(problems: list[str], field: str, value: str, required: bool, floor: float) -> str | None:
+    """The duration, normalised; or None with a "field: problem" in `problems`. `floor` (seconds) is the
+    timer floor (settings.min_timer_seconds): a reminder every microsecond would run without end."""
     value = (value or "").strip().upper()
     if not value:
         if required:
             problems.append(f"{field}: required")
         return None
     try:
-        if parse_duration(value).total_seconds() <= 0:
-            raise ValueError
+        seconds = parse_duration(value).total_seconds()
     except (ValueError, TypeError):
-        problems.append(f"{field}: not an ISO 8601 duration greater than zero, such as P7D or PT12H")
+        problems.append(f"{field}: not an ISO 8601 duration, such as P7D or PT12H")
+        return None
+    if seconds < floor:
+        minimum = format_seconds(timedelta(seconds=floor))
+        problems.append(f"{field}: must be at least {floor:g} seconds ({minimum}), such as P7D or PT12H")
         return None
     return value
 
@@ -81,7 +88,8 @@ def update_company_settings(ctx: Context, *, staff: StaffMember, customer_approv
     """
     ensure_admin(staff)
     problems: list[str] = []
-    durations = {name: _check_duration(problems, name, value, True) for name, value in (
+    floor = ctx.settings.min_timer_seconds
+    durations = {name: _check_duration(problems, name, value, True, floor) for name, value in (
         ("approval_period", approval_period), ("reminder_interval", reminder_interval),
         ("minimum_resume_period", minimum_resume_period))}
     action = _check_action(problems, period_end_action, True)
@@ -111,8 +119,9 @@ def set_customer_policy(ctx: Context, customer_id: int, *, staff: StaffMember, a
     """
     ensure_office_role(staff)
     problems: list[str] = []
-    values = {"approval_period": _check_duration(problems, "approval_period", approval_period, False),
-              "reminder_interval": _check_duration(problems, "reminder_interval", reminder_interval, False),
+    floor = ctx.settings.min_timer_seconds
+    values = {"approval_period": _check_duration(problems, "approval_period", approval_period, False, floor),
+              "reminder_interval": _check_duration(problems, "reminder_interval", reminder_interval, False, floor),
               "period_end_action": _check_action(problems, period_end_action, False)}
     if problems:
         raise InvalidInput("; ".join(problems))

@@ -24,7 +24,7 @@ def deploy_process(ctx: Context, data: bytes, filename: str, lane_roles: dict[st
     :raises DeployError: naming the file, the element and the fault; nothing is stored.
     """
     try:
-        parsed = parse_process(data, filename, lane_roles)
+        parsed = parse_process(data, filename, lane_roles, ctx.settings.min_timer_seconds)
         xml = data.decode("utf-8")
     except BpmnFileError as err:
         raise DeployError(str(err)) from err

@@ -3,8 +3,8 @@
 from collections.abc import Callable
 from uuid import UUID
 
-from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,7 +19,10 @@ from engine.models import (
 )
 from engine.services.context import SYSTEM, Actor, Context
 from engine.workflow import runtime
+from engine.workflow.data_limits import variable_problem
 from engine.workflow.forms import validate_form
+
+ERROR_MESSAGE_CHARS = 1000
 
 
 def lock_instance(session: Session, instance_id: int, skip_locked: bool = False) -> WorkflowInstance | None:
@@ -31,28 +34,53 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
 
 def advance(ctx: Context, session: Session, loaded: runtime.LoadedInstance, act: Callable[[], None],
             actor: str | None) -> None:
-    """Run `act`, then engine steps, then save — or, on a process error, keep the last good state.
+    """Run `act`, then engine steps (on the step budget), check the data, save — or keep the last good state.
 
-    A failing script or service task rolls back to a savepoint and marks the instance `error` with the
-    message and element id; the caller's transaction still commits that.
+    Whatever running the model raises is the instance's fault: a script or service task, a timer below
+    the floor, the step budget, data over the limits, its serialization (a RecursionError). Then the
+    savepoint is rolled back and the instance goes to `error` with the message and element id; the
+    caller's transaction still commits that. Database errors are not the model's: they propagate, so the
+    whole transaction rolls back; KeyboardInterrupt and SystemExit propagate too (a script's own
+    SystemExit arrives here as an ordinary error, see RuntimeScriptEngine).
     """
     savepoint = session.begin_nested()
     try:
         act()
-        loaded.workflow.do_engine_steps()
+        runtime.run_engine_steps(loaded)
+        runtime.check_data(loaded)
         runtime.save(session, loaded, actor)
         savepoint.commit()
-    except WorkflowException as err:
+    except (SQLAlchemyError, KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # noqa: BLE001 - see the docstring: the model's fault, whatever it is
         savepoint.rollback()
-        row = loaded.row
-        element = getattr(getattr(err, "task_spec", None), "bpmn_id", None)
-        row.status = InstanceStatus.ERROR
-        row.error_message = str(err).split("\n")[0]
-        row.error_element = element
-        row.updated_at = ctx.clock()
-        session.add(InstanceEvent(instance_id=row.id, at=ctx.clock(), kind="error", element_id=element,
-                                  data={"message": row.error_message}))
-        session.flush()
+        mark_error(ctx, session, loaded.row, runtime.failing_element(loaded, err), describe(err))
+
+
+def describe(err: BaseException) -> str:
+    """The first line of an error, with its type when the message alone would say nothing."""
+    text = str(err).split("\n")[0].strip()
+    if isinstance(err, RecursionError | MemoryError) or not text:
+        text = f"{type(err).__name__}: {text or 'no message'}"
+    return text[:ERROR_MESSAGE_CHARS]
+
+
+def mark_error(ctx: Context, session: Session, row: WorkflowInstance, element: str | None, message: str) -> None:
+    """Put the instance in `error` with the message and element, and record it as an instance_event."""
+    row.status = InstanceStatus.ERROR
+    row.error_message = message
+    row.error_element = element
+    row.updated_at = ctx.clock()
+    session.add(InstanceEvent(instance_id=row.id, at=ctx.clock(), kind="error", element_id=element,
+                              data={"message": message}))
+    session.flush()
+
+
+def check_variables(ctx: Context, data: dict, what: str) -> None:
+    """:raises InvalidInput: `data` over the size or depth limit, naming the variable."""
+    problem = variable_problem(data, ctx.settings.data_max_bytes, ctx.settings.data_max_depth)
+    if problem:
+        raise InvalidInput(f"{what}: {problem}")
 
 
 def start_instance(ctx: Context, process_id: str, data: dict, actor: Actor = SYSTEM) -> int:
@@ -76,10 +104,11 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
     first service tasks run and look for them, all in the caller's transaction.
 
     :raises NotFound: when no version of the process is deployed.
-    :raises InvalidInput: when `data` is not a JSON object.
+    :raises InvalidInput: when `data` is not a JSON object, or a variable is over the size or depth limit.
     """
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
+    check_variables(ctx, data, "start data")
     version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
                              .order_by(ProcessVersion.version.desc()).limit(1))
     if version is None:
@@ -91,7 +120,7 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
                            data=data, created_at=now, updated_at=now)
     # the row starts with the seeded, not yet run, state: the last good state if the first steps fail
     loaded = runtime.new_workflow(session, row, runtime.process_for(session, version.id), ctx.clock,
-                                  ctx.settings.script_time_limit, data)
+                                  ctx.settings, data)
     session.add(row)
     session.flush()
     session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_started", actor=actor.name,
@@ -130,7 +159,8 @@ def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, ac
     if not actor.can_complete(human.role, human.customer_id):
         raise NotAllowed(f"{actor.name} may not complete task {task_id} (lane {human.lane})")
     values = validate_form(human.form, data)
-    loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
+    check_variables(ctx, values, "task data")
+    loaded = runtime.load(session, row, ctx.clock, ctx.settings)
     now = ctx.clock()
 
     def run_task() -> None:
@@ -166,7 +196,7 @@ def cancel_locked(ctx: Context, session: Session, instance_id: int, actor: Actor
         raise NotFound(f"no instance {instance_id}")
     if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
         raise InvalidInput(f"instance {instance_id} is {row.status}, not running")
-    loaded = runtime.load(session, row, ctx.clock, ctx.settings.script_time_limit)
+    loaded = runtime.load(session, row, ctx.clock, ctx.settings)
     variables = dict(row.data or {})
     loaded.workflow.cancel()
     row.status = InstanceStatus.CANCELLED

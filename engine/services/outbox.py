@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
@@ -26,6 +27,8 @@ from engine.mail.templates import RenderedMail, TemplateError, render_mail
 from engine.mail.transport import Transport
 from engine.models import EmailTemplate, OutboxMessage, OutboxStatus
 from engine.services.context import Context
+
+log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
 MAX_ATTEMPTS = 8
@@ -44,7 +47,11 @@ class Delivery:
 
 
 def deliver_due_messages(ctx: Context, transport: Transport, limit: int = 100) -> list[Delivery]:
-    """Deliver every pending row that is due, oldest first; safe to run in several workers at once."""
+    """Deliver every pending row that is due, oldest first; safe to run in several workers at once.
+
+    One message that fails in an unforeseen way (rendering, the transport) is marked failed with the
+    reason, and delivery goes on with the next; only database errors end the round.
+    """
     now = ctx.clock()
     with ctx.uow() as uow:
         ids = uow.session.scalars(
@@ -53,8 +60,18 @@ def deliver_due_messages(ctx: Context, transport: Transport, limit: int = 100) -
                 # a new row has no next_attempt_at: due at once, whatever clock the decision ran on
                 or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
             .order_by(OutboxMessage.id).limit(limit)).all()
-    results = [deliver_message(ctx, message_id, transport) for message_id in ids]
+    results = [_deliver_isolated(ctx, message_id, transport) for message_id in ids]
     return [result for result in results if result is not None]
+
+
+def _deliver_isolated(ctx: Context, message_id: int, transport: Transport) -> Delivery | None:
+    try:
+        return deliver_message(ctx, message_id, transport)
+    except (SQLAlchemyError, KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # noqa: BLE001 - one message must not stall the outbox
+        log.exception("outbox message %s failed", message_id)
+        return _record_failure(ctx, message_id, f"{type(err).__name__}: {err}"[:1000], permanent=True)
 
 
 def deliver_message(ctx: Context, message_id: int, transport: Transport) -> Delivery | None:

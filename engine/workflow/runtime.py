@@ -4,6 +4,10 @@ Order of operations for every advance: (1) the caller has locked the instance ro
 state with the version's cached spec; (3) act (complete a task / fire timers) and run engine steps,
 with service tasks writing to the same session; (4) prune finished history from the task tree;
 (5) write instance_event rows, sync human_task and timer rows; (6) save state (version-checked).
+
+A model is untrusted: engine steps run on a budget per transaction (`run_engine_steps`), and the data
+is checked against the size and depth limits before it is serialized (`check_data`); both raise a
+WorkflowTaskException naming the element, which the service turns into the instance's `error`.
 """
 
 import time
@@ -11,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from engine.config import Settings
 from engine.errors import SignoffError
 from engine.models import (
     HumanTask,
@@ -28,20 +34,57 @@ from engine.models import (
     WorkflowInstance,
 )
 from engine.service_tasks.registry import ServiceContext, get_handler
+from engine.workflow.data_limits import variable_problem
 from engine.workflow.history import prune_history
 from engine.workflow.script_engine import RestrictedScriptEngine
 from engine.workflow.serializer import SERIALIZER_VERSION, dump_state, load_state
 from engine.workflow.specs import ParsedProcess, cached_process
 
+# SpiffWorkflow's task iterator stops 1000 levels down: a loop that goes deeper is silently never run
+# again (the instance would stay `running` with nothing to do), so a run stops with an error before.
+TREE_DEPTH_LIMIT = 900
+
+
+class StepBudgetExceeded(WorkflowTaskException):
+    """The process kept moving without waiting for longer than the step budget of one transaction."""
+
+
+class DataLimitExceeded(WorkflowTaskException):
+    """A task's variables are too large or nested too deep to be saved."""
+
+
+def element_of(task) -> str:
+    """The element a task runs: its BPMN id, or the library's name for an internal one."""
+    return task.task_spec.bpmn_id or task.task_spec.name
+
 
 class RuntimeScriptEngine(RestrictedScriptEngine):
-    """The restricted engine plus service-task dispatch into the open transaction."""
+    """The restricted engine plus service-task dispatch into the open transaction, and the model limits."""
 
-    def __init__(self, session: Session, instance: WorkflowInstance, clock, time_limit: float):
-        super().__init__(clock=clock, time_limit=time_limit)
+    def __init__(self, session: Session, instance: WorkflowInstance, clock, settings: Settings):
+        super().__init__(clock=clock, time_limit=settings.script_time_limit,
+                         max_value_size=settings.script_max_value_size)
         self.session = session
         self.instance = instance
+        self.settings = settings
+        self.min_timer_seconds = settings.min_timer_seconds  # read by the clocked timers (timers.py)
         self.horizon: datetime | None = None  # a sweep's "now": repeating timers skip cycles before it
+
+    def execute(self, task, script: str, external_context: dict | None = None):
+        try:
+            return super().execute(task, script, external_context)
+        except (Exception, KeyboardInterrupt):
+            raise
+        except BaseException as err:  # SystemExit, GeneratorExit, BaseException itself: still the script's
+            raise _contained(task, err) from None
+
+    def evaluate(self, task, expression: str, external_context: dict | None = None):
+        try:
+            return super().evaluate(task, expression, external_context)
+        except (Exception, KeyboardInterrupt):
+            raise
+        except BaseException as err:
+            raise _contained(task, err) from None
 
     def call_service(self, task, operation_name: str, operation_params: dict, **_kwargs) -> dict | None:
         handler = get_handler(operation_name)
@@ -49,6 +92,11 @@ class RuntimeScriptEngine(RestrictedScriptEngine):
             raise SignoffError(f"service task operation {operation_name!r} is not registered")
         ctx = ServiceContext(self.session, self.instance, self.clock(), task.task_spec.bpmn_id, task.data)
         return handler(ctx, **operation_params)
+
+
+def _contained(task, err: BaseException) -> WorkflowTaskException:
+    """A script's BaseException as an ordinary error of its task, so no `except Exception` is bypassed."""
+    return WorkflowTaskException(f"{type(err).__name__}: {err}", task=task)
 
 
 @dataclass
@@ -63,12 +111,62 @@ class LoadedInstance:
     ready_at_load: set[str]
     timers_at_load: set[tuple[str, datetime]]
     events: list[dict] = field(default_factory=list)
+    steps: int = 0  # engine steps run in this transaction (see run_engine_steps)
+    running: object = None  # the task whose step is running, to name the element of a failure
+    loaded_ts: float = field(default_factory=time.time)
 
     def add_event(self, kind: str, at: datetime, element_id: str | None = None, actor: str | None = None,
                   data: dict | None = None) -> None:
         """Queue an instance_event row; `save` writes the queue in one statement (lost on rollback)."""
         self.events.append({"instance_id": self.row.id, "at": at, "kind": kind, "element_id": element_id,
                             "actor": actor, "data": data})
+
+
+def run_engine_steps(loaded: LoadedInstance) -> None:
+    """`do_engine_steps` on the step budget: every path that advances an instance runs its steps here.
+
+    :raises StepBudgetExceeded: more than `step_budget` steps in this transaction (a loop that never waits).
+    """
+    budget = loaded.engine.settings.step_budget
+
+    def before(task) -> None:
+        loaded.steps += 1
+        if loaded.steps > budget:
+            raise StepBudgetExceeded(f"ran {budget} steps without waiting at {element_of(task)} "
+                                     "(setting SIGNOFF_STEP_BUDGET)", task=task)
+        # the tree deepens about one level a step; only a long run can come near the library's limit
+        if loaded.steps > TREE_DEPTH_LIMIT // 2 and task.depth >= TREE_DEPTH_LIMIT:
+            raise StepBudgetExceeded(f"ran {loaded.steps} steps without waiting at {element_of(task)} "
+                                     f"(its task tree is {TREE_DEPTH_LIMIT} levels deep)", task=task)
+        loaded.running = task
+
+    def after(_task) -> None:
+        loaded.running = None
+
+    loaded.workflow.do_engine_steps(will_complete_task=before, did_complete_task=after)
+
+
+def failing_element(loaded: LoadedInstance, err: BaseException) -> str | None:
+    """The element an error belongs to: the library's task, else the step that was running."""
+    spec = getattr(err, "task_spec", None)
+    if spec is not None:
+        return spec.bpmn_id or spec.name
+    return element_of(loaded.running) if loaded.running is not None else None
+
+
+def check_data(loaded: LoadedInstance) -> None:
+    """Refuse variables over the size or depth limit in every task changed since load, earliest first.
+
+    :raises DataLimitExceeded: naming the variable and (through its task) the element.
+    """
+    settings = loaded.engine.settings
+    workflows = [loaded.workflow, *loaded.workflow.subprocesses.values()]
+    changed = sorted((t for w in workflows for t in w.tasks.values() if t.last_state_change >= loaded.loaded_ts),
+                     key=lambda t: t.last_state_change)
+    for task in changed:
+        problem = variable_problem(task.data, settings.data_max_bytes, settings.data_max_depth)
+        if problem:
+            raise DataLimitExceeded(problem, task=task)
 
 
 def process_for(session: Session, version_id: int) -> ParsedProcess:
@@ -82,9 +180,9 @@ def process_for(session: Session, version_id: int) -> ParsedProcess:
 
 
 def new_workflow(session: Session, row: WorkflowInstance, process: ParsedProcess, clock,
-                 time_limit: float, data: dict) -> LoadedInstance:
+                 settings: Settings, data: dict) -> LoadedInstance:
     """A new workflow seeded with the start variables; the row gets its initial (not yet run) state."""
-    engine = RuntimeScriptEngine(session, row, clock, time_limit)
+    engine = RuntimeScriptEngine(session, row, clock, settings)
     workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=engine)
     for task in [workflow.task_tree, *workflow.task_tree.children]:
         task.data.update(data)
@@ -93,9 +191,9 @@ def new_workflow(session: Session, row: WorkflowInstance, process: ParsedProcess
     return LoadedInstance(row, process, workflow, engine, time.time(), set(), set())
 
 
-def load(session: Session, row: WorkflowInstance, clock, time_limit: float) -> LoadedInstance:
+def load(session: Session, row: WorkflowInstance, clock, settings: Settings) -> LoadedInstance:
     process = process_for(session, row.process_version_id)
-    engine = RuntimeScriptEngine(session, row, clock, time_limit)
+    engine = RuntimeScriptEngine(session, row, clock, settings)
     workflow = load_state(row.state, process.spec, process.subprocess_specs)
     workflow.script_engine = engine
     return LoadedInstance(row, process, workflow, engine, time.time(), _ready_ids(workflow), _timer_keys(workflow))

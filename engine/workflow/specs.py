@@ -3,10 +3,12 @@
 Validation happens before anything is stored; every fault is a BpmnFileError naming file and element.
 """
 
+import ast
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask, UserTask
@@ -19,6 +21,7 @@ from engine.workflow.bpmn_xml import BPMN_NS, BpmnFileError, normalize_expressio
 from engine.workflow.forms import check_rules
 from engine.workflow.parser import ServiceTask, SignoffParser
 from engine.workflow.script_engine import ScriptNotAllowed, compile_expression, compile_script
+from engine.workflow.timers import interval_of, too_short
 
 DEFAULT_LANE_ROLES = {"Customer": "customer", "Manager": "manager", "Staff": "staff"}
 ROLES = frozenset(DEFAULT_LANE_ROLES.values())
@@ -41,8 +44,12 @@ def bpmn_hash(data: bytes, lane_roles: dict[str, str]) -> str:
     return hashlib.sha256(data + b"\0" + mapping).hexdigest()
 
 
-def parse_process(data: bytes, filename: str, lane_roles: dict[str, str] | None = None) -> ParsedProcess:
+def parse_process(data: bytes, filename: str, lane_roles: dict[str, str] | None = None,
+                  min_timer_seconds: float = 0) -> ParsedProcess:
     """Parse and validate a BPMN file; the first executable process is the one deployed.
+
+    `min_timer_seconds` is the floor for literal timer durations and cycles (deployment passes the
+    setting; a stored version is re-parsed without it, so raising the floor never breaks old versions).
 
     :raises BpmnFileError: naming the file, the element id and the fault.
     """
@@ -66,11 +73,11 @@ def parse_process(data: bytes, filename: str, lane_roles: dict[str, str] | None 
     except SpiffWorkflowException as err:
         raise BpmnFileError(filename, str(err)) from err
     for each in [spec, *subprocess_specs.values()]:
-        _check_task_specs(each, filename, lane_roles)
+        _check_task_specs(each, filename, lane_roles, min_timer_seconds)
     return ParsedProcess(executable[0], spec, subprocess_specs, lane_roles, bpmn_hash(data, lane_roles))
 
 
-def _check_task_specs(spec, filename: str, lane_roles: dict[str, str]) -> None:
+def _check_task_specs(spec, filename: str, lane_roles: dict[str, str], min_timer_seconds: float) -> None:
     for task_spec in spec.task_specs.values():
         element = getattr(task_spec, "bpmn_id", None)
         if element is None:
@@ -88,6 +95,7 @@ def _check_task_specs(spec, filename: str, lane_roles: dict[str, str]) -> None:
         definition = getattr(task_spec, "event_definition", None)
         if isinstance(definition, TimerEventDefinition):
             _check_code(compile_expression, definition.expression, filename, element, "timer expression")
+            _check_timer_literal(definition, filename, element, min_timer_seconds)
         for condition, _ in getattr(task_spec, "cond_task_specs", []):
             if condition is not None:
                 _check_code(compile_expression, condition.args[0], filename, element, "condition")
@@ -117,6 +125,24 @@ def _check_form(fields: list[dict], filename: str, element: str) -> None:
     problems = check_rules(fields)
     if problems:
         raise BpmnFileError(filename, "; ".join(problems), element)
+
+
+def _check_timer_literal(definition: TimerEventDefinition, filename: str, element: str,
+                         min_timer_seconds: float) -> None:
+    """Refuse a literal duration or cycle below the floor (a computed one is checked when it is evaluated)."""
+    try:
+        value = ast.literal_eval(definition.expression)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return  # not a literal: an expression of the instance's data
+    if not isinstance(value, str):
+        return
+    try:
+        interval = interval_of(definition, value, datetime.now(UTC))
+    except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for bad literals
+        raise BpmnFileError(filename, f"timer {value!r} is not a valid ISO 8601 value: {err}", element) from None
+    problem = interval and too_short(interval[1], min_timer_seconds, f"timer {interval[0]}", value)
+    if problem:
+        raise BpmnFileError(filename, problem, element)
 
 
 def _check_code(compile_fn, source: str, filename: str, element: str, what: str) -> None:

@@ -1,11 +1,14 @@
-"""Timer event definitions that read the runtime's clock instead of the wall clock.
+"""Timer event definitions that read the runtime's clock instead of the wall clock, with a floor.
 
 SpiffWorkflow 3.2.0 compares timers with `datetime.now()`; ours ask `workflow.script_engine.clock()`,
-so `signoff timers fire --now ...` and tests can move time forward.
+so `signoff timers fire --now ...` and tests can move time forward. A duration or cycle interval below
+the engine's `min_timer_seconds` is refused when it is computed (a zero cycle would be due forever),
+naming the element; `too_short` gives the same check to deployment for literal expressions.
 """
 
 from datetime import datetime, timedelta
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -16,6 +19,34 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 
 def _now(my_task) -> datetime:
     return my_task.workflow.script_engine.clock()
+
+
+def too_short(interval: timedelta, floor_seconds: float, what: str, value: str) -> str | None:
+    """Why a timer `interval` is refused (below the floor), or None when it is long enough."""
+    if interval.total_seconds() >= floor_seconds:
+        return None
+    return (f"{what} {value!r} is shorter than the minimum of {floor_seconds:g} seconds "
+            "(setting SIGNOFF_MIN_TIMER_SECONDS)")
+
+
+def interval_of(definition: TimerEventDefinition, value: str, now: datetime) -> tuple[str, timedelta] | None:
+    """("duration"|"cycle interval", length) of a duration or cycle timer's value; None for a date timer.
+
+    :raises Exception: whatever SpiffWorkflow's parser raises for a malformed value.
+    """
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle interval", _parse_cycle(value, now)[2]
+    if isinstance(definition, DurationTimerEventDefinition):
+        parsed = TimerEventDefinition.parse_iso_duration(value)
+        return "duration", TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    return None
+
+
+def _check_floor(my_task, what: str, interval: timedelta, value: str) -> None:
+    floor = getattr(my_task.workflow.script_engine, "min_timer_seconds", 0)
+    problem = too_short(interval, floor, what, value)
+    if problem:
+        raise WorkflowTaskException(f"timer {problem}", task=my_task)
 
 
 class ClockedTimeDate(TimeDateEventDefinition):
@@ -40,7 +71,9 @@ class ClockedDuration(DurationTimerEventDefinition):
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             parsed = TimerEventDefinition.parse_iso_duration(expression)
             start = _now(my_task)
-            event_value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+            duration = TimerEventDefinition.get_timedelta_from_start(parsed, start)
+            _check_floor(my_task, "duration", duration, expression)
+            event_value = (start + duration).isoformat()
             my_task._set_internal_data(event_value=event_value)
         if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
@@ -60,16 +93,15 @@ class ClockedCycle(CycleTimerEventDefinition):
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             cycles, start, duration = _parse_cycle(expression, now)
+            _check_floor(my_task, "cycle interval", duration, expression)
             event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
             if next_event <= now:
-                step = timedelta(seconds=event_value["duration"])
                 horizon = max(now, getattr(my_task.workflow.script_engine, "horizon", None) or now)
-                while next_event <= horizon:
-                    next_event += step
-                event_value["next"] = next_event.isoformat()
+                event_value["next"] = _after(next_event, timedelta(seconds=event_value["duration"]),
+                                             horizon).isoformat()
                 event_value["cycles"] -= 1
                 ready = True
         else:
@@ -77,6 +109,14 @@ class ClockedCycle(CycleTimerEventDefinition):
             my_task.internal_data["event_fired"] = True
         my_task._set_internal_data(event_value=event_value)
         return ready
+
+
+def _after(next_event: datetime, step: timedelta, horizon: datetime) -> datetime:
+    """The first cycle after `horizon`, counted in whole steps from `next_event` (no loop: a long outage
+    or a tiny step from a state saved before the floor existed costs one division)."""
+    if step <= timedelta(0):
+        raise ValueError("a repeating timer needs an interval greater than zero")
+    return next_event + step * ((horizon - next_event) // step + 1)
 
 
 def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:

@@ -17,7 +17,7 @@ from tests.engine.helpers import JOB_START, instance
 
 @pytest.fixture
 def real_clock_ctx(database_url):
-    ctx = open_context(Settings(database_url=database_url))
+    ctx = open_context(Settings(database_url=database_url, min_timer_seconds=1))  # seconds-long periods
     deploy_process(ctx, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
     yield ctx
     ctx.db.dispose()

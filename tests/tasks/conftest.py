@@ -67,14 +67,14 @@ def worker_env(postgres_url, broker_url, smtp_server, tmp_path):
     return {
         **os.environ, "SIGNOFF_DATABASE_URL": postgres_url, "SIGNOFF_BROKER_URL": broker_url,
         "SIGNOFF_SMTP_URL": f"smtp://127.0.0.1:{smtp_server[1]}", "SIGNOFF_SWEEP_SECONDS": "0.5",
-        "SIGNOFF_VAR_DIR": str(tmp_path),
+        "SIGNOFF_VAR_DIR": str(tmp_path), "SIGNOFF_MIN_TIMER_SECONDS": "1",  # periods of a few seconds
     }
 
 
 @pytest.fixture
 def real_ctx(worker_env):
     """A context on the same database the workers use, with the real clock."""
-    ctx = open_context(Settings(database_url=worker_env["SIGNOFF_DATABASE_URL"]))
+    ctx = open_context(Settings(database_url=worker_env["SIGNOFF_DATABASE_URL"], min_timer_seconds=1))
     yield ctx
     ctx.db.dispose()
 
