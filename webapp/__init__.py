@@ -8,7 +8,7 @@ from flask import Flask
 
 from engine.config import Settings
 from engine.services.context import Context, open_context
-from webapp import auth, errors
+from webapp import auth, errors, input_guard
 from webapp.devmail import bp as devmail_bp
 from webapp.extensions import CTX_KEY, csrf
 from webapp.portal import bp as portal_bp
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    input_guard.init_app(app)  # before the blueprints: their <int:id> routes use its converter
     app.register_blueprint(staff_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(devmail_bp)  # 404 unless config DEV_MAILBOX (make demo)
