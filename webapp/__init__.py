@@ -36,10 +36,10 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     if config:
         app.config.update(config)
     app.extensions[CTX_KEY] = ctx
+    input_guard.init_app(app)  # first: its guard reads the raw body before CSRFProtect parses the form
     csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    input_guard.init_app(app)  # before the blueprints: their <int:id> routes use its converter
     app.register_blueprint(staff_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(devmail_bp)  # 404 unless config DEV_MAILBOX (make demo)

@@ -42,17 +42,22 @@ def _is_text(raw: bytes) -> bool:
 
 
 def reject_malformed() -> None:
-    """:raises BadRequest: a NUL byte or invalid UTF-8 in the path, the query string or a form field."""
+    """:raises BadRequest: a NUL byte or invalid UTF-8 in the path, the query string or a form field.
+
+    Checked on the raw bytes where werkzeug would hide the fault (it keeps invalid bytes in a query string as
+    "%FF" text, and drops an undecodable urlencoded form entirely); multipart text fields arrive decoded with
+    U+FFFD for invalid bytes, so that character is refused there. Runs before CSRFProtect parses the form.
+    """
     if not _is_text(unquote_to_bytes(request.path)) or not _is_text(unquote_to_bytes(request.query_string)):
         abort(400, "The address contains a NUL byte or is not valid UTF-8.")
     if request.mimetype == "application/x-www-form-urlencoded":
-        raw = request.get_data(cache=True)  # kept: the form is parsed from this same copy afterwards
+        raw = request.get_data(cache=True)  # cached: the form is parsed from this same copy afterwards
         if not _is_text(unquote_to_bytes(raw.replace(b"+", b" "))):
             abort(400, "The form contains a NUL byte or text that is not valid UTF-8.")
     elif request.mimetype == "multipart/form-data":
         for name, value in request.form.items(multi=True):
-            if "\x00" in name or "\x00" in value or "\ufffd" in value:
-                abort(400, f"{name[:40]}: contains a NUL byte or text that is not valid UTF-8.")
+            if "\x00" in name + value or "\ufffd" in name + value:
+                abort(400, f"{name[:40]!r}: contains a NUL byte or text that is not valid UTF-8.")
 
 
 def parse_int(value: str | None, field: str) -> int | None:

@@ -9,6 +9,7 @@ a page showing the other side's data is caught by looking for the marker.
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from werkzeug.routing import IntegerConverter, Rule
 
 from engine.models import Base, CustomerEmployee, OutboxMessage
 from engine.services import approvals, customer_extras, customers, jobs, registrations
@@ -21,6 +22,9 @@ from tests.approval_fixtures import NOV, PNG, add_document, add_hours, add_visit
 from tests.engine.helpers import JOB_START
 
 PASSWORD = "correct horse battery"
+LAST = {"staff.logout", "portal.logout"}  # would end the role's session for the requests after them
+# which id of a side fills a URL variable, where the variable's name is not already the key
+KEYS = {("staff", "task_id"): "manager_task_id", ("portal", "task_id"): "customer_task_id"}
 TEMPLATE = "approval_request_to_customer"  # an e-mail template name for /settings/email-templates/<name>
 
 
@@ -121,3 +125,45 @@ def side_state(ctx, side: Side) -> dict[str, list[tuple]]:
     with ctx.db.connect() as conn:
         return {name: sorted(map(tuple, conn.execute(sa.select(tables[name]).where(clause))), key=repr)
                 for name, clause in where.items()}
+
+
+def routes(app) -> list[Rule]:
+    """Every route but static files."""
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def requests(app) -> list[tuple[Rule, str]]:
+    """(route, method) for GET and POST where allowed: every GET before the POSTs' side effects, logouts last."""
+    pairs = [(rule, method) for rule in routes(app) for method in sorted(rule.methods & {"GET", "POST"})]
+    return sorted(pairs, key=lambda pair: (pair[0].endpoint in LAST, pair[1] == "POST", pair[0].rule))
+
+
+def fill(rule: Rule, side: Side, number: int | None = None) -> str:
+    """The rule's URL with each variable set to the side's id of that kind (each <int:...> to `number` if given).
+
+    :raises LookupError: a variable the matrix does not know how to fill (teach it: Side.ids or KEYS).
+    """
+    blueprint = rule.endpoint.partition(".")[0]
+    values = {}
+    for name in sorted(rule.arguments):
+        key = KEYS.get((blueprint, name), name)
+        if key not in side.ids:
+            raise LookupError(f"{rule.rule} ({rule.endpoint}): the access matrix cannot fill <{name}>; "
+                              "add an object of that kind to tests/webapp/access_world.py")
+        values[name] = side.ids[key]
+        if number is not None and isinstance(rule._converters[name], IntegerConverter):
+            values[name] = number
+    return rule.build(values, append_unknown=False)[1]
+
+
+def log_in(app, ctx, staff: str | None, contact: str | None):
+    client = app.test_client()
+    if staff:
+        assert client.post("/login", data={"email": staff, "password": PASSWORD}).status_code == 302
+    if contact:
+        assert client.post("/portal/login", data={"email": contact}).status_code == 302
+        with ctx.uow() as uow:
+            code = uow.session.scalars(sa.select(OutboxMessage).where(
+                OutboxMessage.template == "login_code_to_customer").order_by(OutboxMessage.id.desc())).first()
+        assert client.post("/portal/code", data={"code": code.context["code"]}).status_code == 302
+    return client

@@ -13,16 +13,12 @@ PostgreSQL would double its minutes.
 import pytest
 from werkzeug.routing import Rule
 
-from tests.webapp.access_world import PASSWORD, Side, build_world, side_state
-from tests.webapp.test_portal_login import _codes
+from tests.webapp.access_world import KEYS, Side, build_world, fill, log_in, requests, routes, side_state
 from webapp import create_app
 
 TARGET = "narwhal"
 PUBLIC = {"staff.login", "staff.logout", "portal.login", "portal.code", "portal.logout"}
 STAFF_IN_PORTAL = {"portal.staff_view"}  # a portal route for a staff login (admins)
-LAST = {"staff.logout", "portal.logout"}  # would end the role's session for the requests after them
-# which id of a side fills a URL variable, where the variable's name is not already the key
-KEYS = {("staff", "task_id"): "manager_task_id", ("portal", "task_id"): "customer_task_id"}
 # a form that names the target's objects in every field a page might read an id or a decision from
 FORM_FIELDS = ("customer_id", "job_id", "contact_id", "employee_id", "registration_id", "task_id", "visit_id")
 ROLES = {  # role -> (staff e-mail or None, contact e-mail or None, may see the target)
@@ -40,43 +36,6 @@ EXPECTED_404 = {
     "devmail.show": "the dev mailbox exists only in make demo",
     "devmail.index": "the dev mailbox exists only in make demo",
 }
-
-
-def routes(app) -> list[Rule]:
-    """Every route but static files."""
-    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-
-
-def requests(app) -> list[tuple[Rule, str]]:
-    """(route, method) for GET and POST where allowed: every GET before the POSTs' side effects, logouts last."""
-    pairs = [(rule, method) for rule in routes(app) for method in sorted(rule.methods & {"GET", "POST"})]
-    return sorted(pairs, key=lambda pair: (pair[0].endpoint in LAST, pair[1] == "POST", pair[0].rule))
-
-
-def fill(rule: Rule, side: Side) -> str:
-    """The rule's URL with each variable set to the side's id of that kind.
-
-    :raises LookupError: a variable the matrix does not know how to fill (teach it: Side.ids or KEYS).
-    """
-    blueprint = rule.endpoint.partition(".")[0]
-    values = {}
-    for name in sorted(rule.arguments):
-        key = KEYS.get((blueprint, name), name)
-        if key not in side.ids:
-            raise LookupError(f"{rule.rule} ({rule.endpoint}): the access matrix cannot fill <{name}>; "
-                              "add an object of that kind to tests/webapp/access_world.py")
-        values[name] = side.ids[key]
-    return rule.build(values, append_unknown=False)[1]
-
-
-def log_in(app, ctx, staff: str | None, contact: str | None):
-    client = app.test_client()
-    if staff:
-        assert client.post("/login", data={"email": staff, "password": PASSWORD}).status_code == 302
-    if contact:
-        assert client.post("/portal/login", data={"email": contact}).status_code == 302
-        assert client.post("/portal/code", data={"code": _codes(ctx)[-1]}).status_code == 302
-    return client
 
 
 def _is_login_redirect(response) -> bool:
