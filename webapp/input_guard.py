@@ -13,8 +13,9 @@ from flask import Flask, abort, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+from engine.services.work_fields import FIRST_DAY, LAST_DAY
+
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger values make PostgreSQL raise instead of finding nothing
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # room for month and week arithmetic either side
 
 
 class IdConverter(IntegerConverter):

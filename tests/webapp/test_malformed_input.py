@@ -10,16 +10,32 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.webapp.access_world import build_world, fill, log_in, requests
+from engine.config import Settings
+from engine.services.context import open_context
+from tests.webapp.access_world import KEYS, build_world, fill, log_in, requests
 from webapp import create_app
 
 HUGE = 99999999999999999999
 INT_ARGS = ("customer", "employee", "job", "visit")
 DATE_ARGS = ("from", "to", "date_from", "date_to", "anchor")
 TEXT_ARGS = ("q", "kind", "status", "process", "due", "view", "next", "download", "archived")
-FIELDS = ("customer_id", "job_id", "contact_id", "employee_id", "registration_id", "task_id", "name", "text",
-          "title", "url", "comment", "subject", "body", "email", "reason", "decision", "verdict", "description",
-          "code", "password", "kind", "work_date", "planned_start", "amount", "period_start", "period_end")
+
+
+@pytest.fixture
+def ctx(database_url, clock, tmp_path):
+    """The company in Amsterdam, as in make demo: a time entered in year 1 would be in year 0 in UTC."""
+    context = open_context(Settings(database_url=database_url, upload_dir=str(tmp_path / "uploads"),
+                                    timezone="Europe/Amsterdam"), clock=clock)
+    yield context
+    context.db.dispose()
+
+
+TEXT_FIELDS = ("name", "text", "title", "url", "comment", "subject", "body", "email", "reason", "decision", "verdict",
+               "description", "code", "password", "kind", "number", "amount", "minutes", "note")
+ID_FIELDS = ("customer_id", "job_id", "contact_id", "employee_id", "registration_id", "task_id")
+DATE_FIELDS = ("work_date", "planned_start", "planned_end", "checked_in_at", "checked_out_at", "issued_on",
+               "period_start", "period_end")
+FIELDS = TEXT_FIELDS + ID_FIELDS + DATE_FIELDS
 
 
 def _query(names, value: str) -> str:
@@ -35,13 +51,17 @@ QUERIES = {
     "NUL": (_query(INT_ARGS + DATE_ARGS + TEXT_ARGS, "x%00y"), True),
     "invalid UTF-8": (_query(INT_ARGS + DATE_ARGS + TEXT_ARGS, "x%ff%fey"), True),
 }
-FORMS = {
-    "huge integers": (_query(FIELDS, str(HUGE)), False),
-    "CR/LF": (_query(FIELDS, quote("x\r\nBcc: all@example.com")), False),
-    "NUL": (_query(FIELDS, "x%00y"), True),
-    "invalid UTF-8": (_query(FIELDS, "x%ff%fey"), True),
-    "raw invalid UTF-8": (b"name=\xff\xfe&text=\xc3", True),  # not percent-encoded
+FORMS = {  # name -> (the fields it sets, the value, already percent-encoded; must the answer be a 400?)
+    "huge integers": (FIELDS, str(HUGE), False),
+    "year 9999": (DATE_FIELDS, "9999-12-31T23:59", False),
+    "year 1": (DATE_FIELDS, "0001-01-01T00:00", False),
+    "year 9999 days": (DATE_FIELDS, "9999-12-31", False),
+    "year 1 days": (DATE_FIELDS, "0001-01-01", False),
+    "CR/LF": (FIELDS, quote("x\r\nBcc: all@example.com"), False),
+    "NUL": (FIELDS, "x%00y", True),
+    "invalid UTF-8": (FIELDS, "x%ff%fey", True),
 }
+RAW_INVALID = b"name=\xff\xfe&text=\xc3"  # not percent-encoded: werkzeug would drop the whole form
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -63,6 +83,9 @@ def test_no_route_answers_malformed_input_with_a_500(ctx, deploy, clock, staff, 
     side = build_world(ctx, deploy, clock)["narwhal"]
     app = create_app(ctx=ctx, config={"TESTING": True, "WTF_CSRF_ENABLED": False})
     client = log_in(app, ctx, staff, contact)
+    base = {**dict.fromkeys(TEXT_FIELDS, "x"), **{name: str(side.ids[KEYS.get(("staff", name), name)])
+                                                   for name in ID_FIELDS}, **dict.fromkeys(DATE_FIELDS, "2026-11-03")}
+    base.update(decision="approve", verdict="approve", kind="hours", amount="1", minutes="60")
     problems: list[str] = []
     for rule, method in requests(app):
         url = fill(rule, side)
@@ -73,8 +96,11 @@ def test_no_route_answers_malformed_input_with_a_500(ctx, deploy, clock, staff, 
             for what, (query, must_400) in QUERIES.items():
                 _check(client, problems, method, f"{url}?{query}", must_400, what)
         else:
-            for what, (body, must_400) in FORMS.items():
+            for what, (fields, value, must_400) in FORMS.items():
+                body = _query(fields, value) + "&" + "&".join(f"{name}={quote(base[name])}" for name in FIELDS
+                                                             if name not in fields)
                 _check(client, problems, method, url, must_400, what, data=body, content_type=FORM)
+            _check(client, problems, method, url, True, "raw invalid UTF-8", data=RAW_INVALID, content_type=FORM)
     assert problems == []
 
 
