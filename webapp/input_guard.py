@@ -1,9 +1,9 @@
 """Malformed input is a 400 with a message, never a 500, for every route at once.
 
 One request guard refuses NUL bytes and invalid UTF-8 in the path, the query string and form fields (PostgreSQL
-refuses NUL in text, and werkzeug would silently turn bad bytes into U+FFFD); the `int` URL converter refuses ids
-the database cannot hold; and pages parse integer and date query parameters with the helpers here, which bound
-them to what the database and the calendar arithmetic can take.
+refuses NUL in text, and werkzeug would pass bad bytes on disguised); the `int` URL converter refuses ids the
+database cannot hold; and pages parse integer and date values with the helpers here, which bound them to what the
+database and the calendar arithmetic can take.
 """
 
 from datetime import date
