@@ -14,7 +14,7 @@ from engine.services.outbox import list_mail
 from engine.services.timers import fire_due_timers
 
 CUSTOMER = Actor("Carla Customer (contact of customer 1)", frozenset({"customer"}), frozenset({1}))
-MANAGER = Actor("Max Manager", frozenset({"manager"}))
+MANAGER = Actor("Max Manager", frozenset({"manager"}), frozenset({1}))  # the manager of customer 1's case
 JOB = {
     "customer_id": 1, "job_id": 101, "manager_id": 1, "title": "Window cleaning, Main Street 12",
     "approval_period": "P7D", "reminder_interval": "P2D", "period_end_action": "auto_approve",

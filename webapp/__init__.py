@@ -8,7 +8,7 @@ from flask import Flask
 
 from engine.config import Settings
 from engine.services.context import Context, open_context
-from webapp import auth, errors, security
+from webapp import auth, errors, input_guard, security
 from webapp.devmail import bp as devmail_bp
 from webapp.extensions import CTX_KEY, csrf
 from webapp.portal import bp as portal_bp
@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     if config:
         app.config.update(config)
     app.extensions[CTX_KEY] = ctx
-    security.init_app(app, ctx.settings.upload_max_bytes)  # first: refuses a too-large body before CSRF reads it
+    security.init_app(app, ctx.settings.upload_max_bytes)  # first: refuses a too-large body before anyone reads it
+    input_guard.init_app(app)  # then: its guard reads the raw body before CSRFProtect parses the form
     csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

@@ -14,19 +14,28 @@ from engine.storage import FileStore
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a user with roles and customers, or the system (CLI, timers)."""
+    """Who acts: a user with roles and customers, or the system (CLI, timers).
+
+    A staff member carries its id and staff role instead of a list of customers: its customers are computed in
+    SQL per query (engine.services.staff_scope.actor_sees), so a scope check is a WHERE clause, never a load.
+    Any other actor (a portal contact) acts for `customer_ids`.
+    """
 
     name: str
     roles: frozenset[str] = frozenset()
     customer_ids: frozenset[int] = frozenset()
     is_system: bool = False
+    staff_id: int | None = None
+    staff_role: str | None = None
 
     def can_complete(self, role: str | None, customer_id: int | None) -> bool:
+        """The actor has the task's lane role and, unless a staff member (whose customers are a query, checked
+        where the task is read), acts for the task's customer."""
         if self.is_system:
             return True
         if role not in self.roles:
             return False
-        return role != "customer" or customer_id in self.customer_ids
+        return self.staff_id is not None or customer_id in self.customer_ids
 
 
 SYSTEM = Actor("system", is_system=True)

@@ -4,13 +4,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import distinct, select
 
-from engine.errors import NotAllowed, NotFound
+from engine.errors import NotFound
 from engine.isotime import iso
 from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
-from engine.services.context import Actor, Context
+from engine.services.context import SYSTEM, Actor, Context
+from engine.services.staff_scope import actor_sees, get_actor_task
 
 DUE_SOON = timedelta(days=2)
-
 
 
 def _task_view(task: HumanTask) -> dict:
@@ -21,9 +21,11 @@ def _task_view(task: HumanTask) -> dict:
     }
 
 
-def list_open_tasks(ctx: Context, instance_id: int | None = None) -> list[dict]:
-    """Open human tasks, oldest first, optionally of one instance."""
-    query = select(HumanTask).where(HumanTask.status == HumanTaskStatus.OPEN).order_by(HumanTask.id)
+def list_open_tasks(ctx: Context, instance_id: int | None = None, actor: Actor = SYSTEM) -> list[dict]:
+    """Open human tasks of cases in the actor's scope (every one for the system), oldest first, optionally of
+    one instance."""
+    query = (select(HumanTask).where(HumanTask.status == HumanTaskStatus.OPEN,
+                                     actor_sees(actor, HumanTask.customer_id)).order_by(HumanTask.id))
     if instance_id is not None:
         query = query.where(HumanTask.instance_id == instance_id)
     with ctx.uow() as uow:
@@ -40,13 +42,15 @@ def urgency(due_at: datetime | None, now: datetime) -> str:
 
 
 def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "") -> list[dict]:
-    """The open tasks `actor` may complete, soonest deadline first, with process id and urgency.
+    """The open tasks `actor` may complete (its lanes, its customers' cases), soonest deadline first, with process
+    id and urgency.
 
     `due` is "" (all), "soon" (overdue or due within two days) or "overdue"; any other value lists all.
     """
     now = ctx.clock()
     query = (select(HumanTask, WorkflowInstance.process_id).join(WorkflowInstance)
-             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)))
+             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)),
+                    actor_sees(actor, HumanTask.customer_id))
              .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
     if process_id:
         query = query.where(WorkflowInstance.process_id == process_id)
@@ -56,10 +60,7 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "") 
         query = query.where(HumanTask.due_at <= now + DUE_SOON)
     with ctx.uow() as uow:
         rows = uow.session.execute(query).all()
-    return [
-        {**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now)}
-        for task, process in rows if actor.can_complete(task.role, task.customer_id)
-    ]
+    return [{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now)} for task, process in rows]
 
 
 def list_process_ids(ctx: Context) -> list[str]:
@@ -70,27 +71,25 @@ def list_process_ids(ctx: Context) -> list[str]:
 
 
 def get_task(ctx: Context, task_id: int, actor: Actor) -> dict:
-    """One human task (any status) that `actor`'s role may act on, with its status.
+    """One human task (any status) that `actor` may act on, with its status.
 
-    :raises NotFound: unknown id. :raises NotAllowed: the task belongs to another role or customer.
+    :raises NotFound: unknown id, or a task of a case outside the actor's customers.
+    :raises NotAllowed: the task belongs to another lane.
     """
     with ctx.uow() as uow:
-        task = uow.session.get(HumanTask, task_id)
-        if task is None:
-            raise NotFound(f"no task {task_id}")
-        if not actor.can_complete(task.role, task.customer_id):
-            raise NotAllowed("this task belongs to another role")
+        task = get_actor_task(uow.session, actor, task_id)
         return {**_task_view(task), "status": task.status}
 
 
-def get_instance(ctx: Context, instance_id: int) -> dict:
-    """Status, variables, open tasks, waiting timers and history of one instance.
+def get_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM) -> dict:
+    """Status, variables, open tasks, waiting timers and history of one instance in the actor's scope.
 
-    :raises NotFound: unknown instance id.
+    :raises NotFound: unknown instance id, or a case of a customer outside the actor's scope.
     """
     with ctx.uow() as uow:
         session = uow.session
-        row = session.get(WorkflowInstance, instance_id)
+        row = session.scalar(select(WorkflowInstance).where(
+            WorkflowInstance.id == instance_id, actor_sees(actor, WorkflowInstance.customer_id)))
         if row is None:
             raise NotFound(f"no instance {instance_id}")
         version = session.get(ProcessVersion, row.process_version_id)

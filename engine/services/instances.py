@@ -8,9 +8,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound, TaskAlreadyCompleted
+from engine.errors import ConcurrentUpdate, InvalidInput, NotFound, TaskAlreadyCompleted
 from engine.models import (
-    HumanTask,
     HumanTaskStatus,
     InstanceEvent,
     InstanceStatus,
@@ -18,6 +17,7 @@ from engine.models import (
     WorkflowInstance,
 )
 from engine.services.context import SYSTEM, Actor, Context
+from engine.services.staff_scope import actor_sees, get_actor_task
 from engine.workflow import runtime
 from engine.workflow.data_limits import variable_problem
 from engine.workflow.forms import validate_form
@@ -131,9 +131,9 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
 def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM) -> WorkflowInstance:
     """Complete an open human task with form data; exactly one of two concurrent callers wins.
 
-    :raises NotFound: unknown task id.
+    :raises NotFound: unknown task id, or a task of a case outside the actor's customers.
     :raises TaskAlreadyCompleted: someone decided it first, or a timer or cancel withdrew it.
-    :raises NotAllowed: the actor's role or customer does not match the task's lane.
+    :raises NotAllowed: the actor's role does not match the task's lane.
     :raises InvalidInput: the data does not fit the task's form; nothing is saved.
     """
     with ctx.uow() as uow:
@@ -146,9 +146,7 @@ def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, ac
     """Lock the task's instance and complete the task in the caller's transaction (see complete_task)."""
     if not isinstance(data, dict):
         raise InvalidInput("task data must be a JSON object")
-    human = session.get(HumanTask, task_id)
-    if human is None:
-        raise NotFound(f"no task {task_id}")
+    human = get_actor_task(session, actor, task_id)  # out of the actor's scope is NotFound; another lane NotAllowed
     row = lock_instance(session, human.instance_id)
     session.refresh(human)
     if human.status != HumanTaskStatus.OPEN:
@@ -156,8 +154,6 @@ def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, ac
         raise TaskAlreadyCompleted(f"task {task_id} ({human.element_id}) is already {human.status}{by}")
     if row.status != InstanceStatus.RUNNING:
         raise TaskAlreadyCompleted(f"instance {row.id} is {row.status}; task {task_id} can no longer be done")
-    if not actor.can_complete(human.role, human.customer_id):
-        raise NotAllowed(f"{actor.name} may not complete task {task_id} (lane {human.lane})")
     values = validate_form(human.form, data)
     check_variables(ctx, values, "task data")
     loaded = runtime.load(session, row, ctx.clock, ctx.settings)
@@ -179,9 +175,13 @@ def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, ac
 def cancel_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM, reason: str = "") -> None:
     """Cancel a running instance: its open tasks are withdrawn and its timers removed.
 
-    :raises NotFound: unknown instance. :raises InvalidInput: the instance is not running.
+    :raises NotFound: unknown instance, or one of a customer outside the actor's scope.
+    :raises InvalidInput: the instance is not running.
     """
     with ctx.uow() as uow:
+        if uow.session.scalar(select(WorkflowInstance.id).where(
+                WorkflowInstance.id == instance_id, actor_sees(actor, WorkflowInstance.customer_id))) is None:
+            raise NotFound(f"no instance {instance_id}")
         cancel_locked(ctx, uow.session, instance_id, actor, reason)
         commit_or_conflict(uow)
 

@@ -116,7 +116,7 @@ def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registrat
     Every verdict, and every change with the old and the new verdict and comment, is an instance event.
 
     :raises InvalidInput: an unknown verdict or an overlong comment (then nothing is decided).
-    :raises NotFound: a customer the actor does not act for.
+    :raises NotFound: a customer the actor does not act for, or a `job_id` that is not the customer's.
     """
     comment = _check(verdict, comment, VERDICTS)
     if customer_id not in actor.customer_ids and not actor.is_system:
@@ -127,6 +127,9 @@ def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registrat
     if job_id is not None:
         query = query.where(Job.id == job_id)
     with ctx.uow() as uow:
+        if job_id is not None and uow.session.scalar(
+                select(Job.id).where(Job.id == job_id, Job.customer_id == customer_id)) is None:
+            raise NotFound(f"no job {job_id}")
         rows = uow.session.execute(query).all()
     by_instance: dict[int, list[int]] = defaultdict(list)
     results = {rid: {"registration_id": rid, "ok": False, "message": "not found"} for rid in wanted}

@@ -58,7 +58,7 @@ class StaffView:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.email, roles=ACTOR_ROLES[StaffRole(self.role)])
+        return Actor(self.email, roles=ACTOR_ROLES[StaffRole(self.role)], staff_id=self.id, staff_role=self.role)
 
 
 def _view(user: StaffUser) -> StaffView:

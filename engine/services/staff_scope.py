@@ -2,16 +2,18 @@
 
 A manager's own customers are those it is account manager of, or manages a job of. An employee's are those
 it is associated with (customer_employee). Every staff service narrows its queries with `visible_customer`,
-so an id outside the scope is "not found", exactly as an id that does not exist.
+and every read of tasks and cases with `actor_sees` (the same rule on a case's customer id, for the engine
+`Actor`), so an id outside the scope is "not found", exactly as an id that does not exist.
 """
 
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true, union
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import NotAllowed, NotFound
-from engine.models import Customer, CustomerEmployee, Job, StaffRole
+from engine.models import Customer, CustomerEmployee, HumanTask, Job, StaffRole
+from engine.services.context import Actor
 
 OFFICE_ROLES = frozenset({StaffRole.ADMIN, StaffRole.MANAGER})
 
@@ -36,15 +38,51 @@ def ensure_admin(staff: StaffMember) -> None:
         raise NotAllowed("only admins may do this")
 
 
+def _own_customer_ids(staff_id: int, role: str) -> Select:
+    """The ids of a manager's or an employee's own customers, as a subquery.
+
+    Aliases, so the subquery never correlates with the Customer or Job of a query that uses it.
+    """
+    if role == StaffRole.MANAGER:
+        customer, managed = aliased(Customer), aliased(Job)
+        return union(select(customer.id).where(customer.account_manager_id == staff_id),
+                     select(managed.customer_id).where(managed.manager_id == staff_id))
+    employee = aliased(CustomerEmployee)
+    return select(employee.customer_id).where(employee.employee_id == staff_id)
+
+
 def visible_customer(staff: StaffMember) -> ColumnElement[bool]:
     """A WHERE clause on Customer: the customers this staff member may see."""
     if staff.role == StaffRole.ADMIN:
         return true()
-    if staff.role == StaffRole.MANAGER:
-        managed = aliased(Job)  # an alias, so the EXISTS also works inside queries that select Job themselves
-        return or_(Customer.account_manager_id == staff.id,
-                   exists().where(managed.customer_id == Customer.id, managed.manager_id == staff.id))
-    return exists().where(CustomerEmployee.customer_id == Customer.id, CustomerEmployee.employee_id == staff.id)
+    return Customer.id.in_(_own_customer_ids(staff.id, staff.role))
+
+
+def actor_sees(actor: Actor, customer_id: ColumnElement) -> ColumnElement[bool]:
+    """A WHERE clause on a case's customer id (workflow_instance or human_task): within the actor's scope.
+
+    The system (CLI, timers) and admins see every case, cases without a customer too; a manager or an employee
+    the cases of its own customers (as visible_customer); anyone else the cases of its `customer_ids`.
+    """
+    if actor.is_system or actor.staff_role == StaffRole.ADMIN:
+        return true()
+    if actor.staff_id is not None:
+        return customer_id.in_(_own_customer_ids(actor.staff_id, actor.staff_role or ""))
+    return customer_id.in_(sorted(actor.customer_ids)) if actor.customer_ids else false()
+
+
+def get_actor_task(session: Session, actor: Actor, task_id: int) -> HumanTask:
+    """A human task the actor may act on: in its scope and of one of its lanes.
+
+    :raises NotFound: no such task, or one of a case outside the actor's scope.
+    :raises NotAllowed: the task is in the actor's scope but belongs to another lane.
+    """
+    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id, actor_sees(actor, HumanTask.customer_id)))
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if not actor.can_complete(task.role, task.customer_id):
+        raise NotAllowed(f"task {task_id} belongs to another lane ({task.lane})")
+    return task
 
 
 def get_visible_customer(session: Session, staff: StaffMember, customer_id: int) -> Customer:

@@ -15,6 +15,8 @@ MAX_MINUTES = 24 * 60
 MAX_KM = 10_000
 _AMOUNT = re.compile(r"^(\d{1,9})(?:[.,](\d*))?$")
 _HOURS_MINUTES = re.compile(r"^(\d{1,2}):([0-5]\d)$")
+# the days a form or filter may name: room for time zone, week and month arithmetic on either side
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def _blank(value) -> bool:
@@ -25,10 +27,18 @@ def parse_date(problems: list[str], field: str, value: date | str | None) -> dat
     if _blank(value) or isinstance(value, date):
         return None if _blank(value) else value
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         problems.append(f"{field}: not a date (YYYY-MM-DD)")
         return None
+    return day if _in_range(problems, field, day) else None
+
+
+def _in_range(problems: list[str], field: str, day: date) -> bool:
+    if FIRST_DAY <= day <= LAST_DAY:
+        return True
+    problems.append(f"{field}: must be between {FIRST_DAY.year} and {LAST_DAY.year}")
+    return False
 
 
 def parse_time(problems: list[str], field: str, value: time | str | None) -> time | None:
@@ -53,6 +63,8 @@ def parse_datetime(problems: list[str], field: str, value: datetime | str | None
         except ValueError:
             problems.append(f"{field}: not a date and time (YYYY-MM-DD HH:MM)")
             return None
+    if not _in_range(problems, field, value.date()):
+        return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from engine.services.customers import create_customer
 from engine.services.instances import start_instance
 from engine.services.staff_auth import create_staff_user
 from engine.services.timers import fire_due_timers
@@ -42,10 +43,12 @@ def as_manager(client, manager):
 
 
 @pytest.fixture
-def escalated_job(ctx, deploy, clock):
-    """Two job_approval instances: one escalated to the Manager lane, one still with the customer."""
+def escalated_job(ctx, deploy, clock, manager):
+    """Two job_approval instances of a customer of Mia's: one escalated to the Manager lane, one still with the
+    customer."""
     deploy("bpmn/job_approval.bpmn")
-    escalated = start_instance(ctx, "job_approval", {**JOB_START, "period_end_action": "escalate"})
+    start = {**JOB_START, "customer_id": create_customer(ctx, staff=manager, name="Mill House")["id"]}
+    escalated = start_instance(ctx, "job_approval", {**start, "period_end_action": "escalate"})
     fire_due_timers(ctx, clock.advance(days=8))
-    waiting = start_instance(ctx, "job_approval", {**JOB_START, "title": "Windows, December"})
+    waiting = start_instance(ctx, "job_approval", {**start, "title": "Windows, December"})
     return escalated, waiting

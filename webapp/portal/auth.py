@@ -58,7 +58,7 @@ def _chosen_customer(view: portal_auth.PortalView) -> portal_auth.CustomerRef:
     by_id = {customer.id: customer for customer in view.customers}
     asked = request.args.get("customer")
     if asked is not None:
-        if not asked.isdigit() or int(asked) not in by_id:
+        if not asked.isascii() or not asked.isdigit() or int(asked) not in by_id:
             abort(404, "This customer is not one of yours.")
         session[CHOSEN_CUSTOMER] = int(asked)
     return by_id.get(session.get(CHOSEN_CUSTOMER)) or view.customers[0]

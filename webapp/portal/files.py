@@ -11,9 +11,9 @@ from engine.isotime import month_of
 from engine.services import portal_files, portal_visits
 from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
+from webapp.input_guard import query_day, query_int
 from webapp.portal import bp
 from webapp.portal.auth import portal_login_required
-from webapp.portal.pages import parse_day, parse_int
 
 
 @bp.get("/visits", endpoint="visits")
@@ -21,8 +21,8 @@ from webapp.portal.pages import parse_day, parse_int
 def visits():
     ctx = get_ctx()
     first, last = month_of(ctx.clock().date())
-    date_from, date_to = parse_day("from") or first, parse_day("to") or last
-    employee_id = parse_int(request.args.get("employee"))
+    date_from, date_to = query_day("from") or first, query_day("to") or last
+    employee_id = query_int("employee")
     rows = portal_visits.visits_overview(ctx, g.portal_actor, g.portal_customer.id, date_from, date_to, employee_id)
     employees = sorted({(v["employee_id"], v["employee_name"]) for v in rows}, key=lambda e: (e[1], e[0]))
     return render_template("portal/visits.html", visits=rows, employees=employees, date_from=date_from,
@@ -34,7 +34,7 @@ def visits():
 def calendar():
     view = request.args.get("view") or "month"
     calendar_view = portal_visits.visits_calendar(get_ctx(), g.portal_actor, g.portal_customer.id, view,
-                                                 parse_day("anchor"), parse_int(request.args.get("employee")))
+                                                 query_day("anchor"), query_int("employee"))
     return render_template("portal/calendar.html", cal=calendar_view)
 
 
@@ -50,8 +50,8 @@ def photo(photo_id: int):
 @portal_login_required
 def photos_zip():
     data, name = portal_files.photos_zip(get_ctx(), g.portal_actor, g.portal_customer.id,
-                                         visit_id=parse_int(request.args.get("visit")),
-                                         date_from=parse_day("from"), date_to=parse_day("to"))
+                                         visit_id=query_int("visit"),
+                                         date_from=query_day("from"), date_to=query_day("to"))
     return send_upload(io.BytesIO(data), name, "application/zip")
 
 

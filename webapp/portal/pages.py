@@ -4,42 +4,17 @@ Every id in a URL is checked by the engine service for the current customer (Not
 parse input, call one engine service, render or redirect. Files, visits and documents: webapp.portal.files.
 """
 
-from datetime import date
-
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidInput, TaskAlreadyCompleted
 from engine.services import instances, portal_decisions, portal_views
 from webapp.extensions import get_ctx
+from webapp.input_guard import posted_ids, query_day, query_int
 from webapp.portal import bp
 from webapp.portal.auth import portal_login_required
 from webapp.staff.forms import field_errors, task_form_data
 
 RESULTS = "portal_results"  # flash category of per-item results: the page shows them as a list
-
-
-def parse_day(name: str) -> date | None:
-    """A YYYY-MM-DD query argument; empty is None, anything else malformed is a 400."""
-    value = (request.args.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        abort(400, f"{name}: use a date like 2026-11-30")
-
-
-def parse_int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        abort(400, "not a number")
-    return int(value)
-
-
-def posted_ids(name: str) -> list[int]:
-    return [int(value) for value in request.form.getlist(name) if value.isdigit()]
 
 
 def flash_results(results: list[dict], label: str) -> None:
@@ -97,8 +72,8 @@ def decide_bulk():
 
 
 def _job_args() -> dict:
-    return {"kind": request.args.get("kind") or "hours", "date_from": parse_day("from"), "date_to": parse_day("to"),
-            "employee_id": parse_int(request.args.get("employee")), "status": request.args.get("status") or None}
+    return {"kind": request.args.get("kind") or "hours", "date_from": query_day("from"), "date_to": query_day("to"),
+            "employee_id": query_int("employee"), "status": request.args.get("status") or None}
 
 
 @bp.get("/jobs/<int:job_id>", endpoint="job")

@@ -15,6 +15,7 @@ from engine.services import approval_board, approvals, company_settings
 from engine.services.staff_scope import ensure_admin
 from webapp.auth import login_required, office_required
 from webapp.extensions import get_ctx
+from webapp.input_guard import parse_int, posted_ids, query_day, query_int
 from webapp.staff import bp
 from webapp.staff.forms import form_values, options, show_errors
 
@@ -42,16 +43,9 @@ class PolicyForm(FlaskForm):
     period_end_action = SelectField("When the period ends", choices=options([("", "Company default"), *END_ACTIONS]))
 
 
-def _period_args() -> tuple[str, str]:
+def _period_args() -> tuple[date, date]:
     first, last = month_of(get_ctx().clock().date())
-    return request.args.get("from") or first.isoformat(), request.args.get("to") or last.isoformat()
-
-
-def _parse_day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    return query_day("from") or first, query_day("to") or last
 
 
 @bp.get("/approvals", endpoint="approvals")
@@ -59,22 +53,20 @@ def _parse_day(value: str) -> date | None:
 def approvals_view():
     ctx = get_ctx()
     approvals.ensure_may_send(g.staff)
-    status, customer = request.args.get("status", ""), request.args.get("customer", "")
+    status, customer = request.args.get("status", ""), query_int("customer")
     date_from, date_to = _period_args()
-    rows = approval_board.list_approvals(ctx, staff=g.staff, status=status,
-                                         customer_id=int(customer) if customer.isdigit() else None)
+    rows = approval_board.list_approvals(ctx, staff=g.staff, status=status, customer_id=customer)
     return render_template(
         "staff/approvals/board.html", rows=rows, status=status, customer=customer, labels=approval_board.STATUS_LABELS,
         jobs=approval_board.list_sendable_jobs(ctx, staff=g.staff), date_from=date_from, date_to=date_to,
-        hours=approval_board.list_unsent_hours(ctx, staff=g.staff, date_from=_parse_day(date_from),
-                                               date_to=_parse_day(date_to)))
+        hours=approval_board.list_unsent_hours(ctx, staff=g.staff, date_from=date_from, date_to=date_to))
 
 
 @bp.post("/approvals/jobs", endpoint="approvals_send_jobs")
 @login_required
 def send_jobs():
     """Send each picked job; every job is its own transaction, and the result of each is reported."""
-    picked = [int(value) for value in request.form.getlist("job_id") if value.isdigit()]
+    picked = posted_ids("job_id")
     if not picked:
         flash("Pick at least one job to send.")
     for job_id in picked:
@@ -91,7 +83,7 @@ def send_jobs():
 @login_required
 def send_hours():
     form = request.form
-    customer_id = int(form["customer_id"]) if form.get("customer_id", "").isdigit() else 0
+    customer_id = parse_int(form.get("customer_id"), "customer_id") or 0
     try:
         instance_id = approvals.send_hours_for_approval(get_ctx(), customer_id, staff=g.staff,
                                                         period_start=form.get("period_start", ""),

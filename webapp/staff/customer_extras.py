@@ -18,6 +18,7 @@ from engine.services.staff_scope import ensure_admin
 from webapp.auth import office_required
 from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
+from webapp.input_guard import parse_int
 from webapp.staff import bp
 from webapp.staff.customers import back_to_customer
 from webapp.staff.forms import form_values, options, show_errors
@@ -171,11 +172,11 @@ def customer_employees(customer_id: int):
     if request.method == "GET":
         return _employees_page(customer_id, form)
     if form.validate_on_submit():
+        employee_id = parse_int(form.employee_id.data, "employee_id")
         try:
-            employee_id = int(form.employee_id.data or 0)
+            if employee_id is None:
+                raise InvalidInput("employee_id: choose an employee")
             added = customer_extras.add_customer_employee(get_ctx(), customer_id, employee_id, staff=g.staff)
-        except ValueError:
-            show_errors(form, InvalidInput("employee_id: choose an employee"))
         except InvalidInput as err:
             show_errors(form, err)
         else:
@@ -203,7 +204,8 @@ def customer_message(customer_id: int):
                                if c["email"]])
     if request.method == "POST" and form.validate_on_submit():
         try:
-            sent = customer_extras.send_customer_message(get_ctx(), customer_id, staff=g.staff, **form_values(form))
+            values = {**form_values(form), "contact_id": parse_int(form.contact_id.data, "contact_id")}
+            sent = customer_extras.send_customer_message(get_ctx(), customer_id, staff=g.staff, **values)
         except InvalidInput as err:
             show_errors(form, err)
         else:

@@ -85,5 +85,5 @@ def task_detail(task_id: int):
 @bp.get("/instances/<int:instance_id>", endpoint="instance_detail")
 @login_required
 def instance_detail(instance_id: int):
-    instance = inbox.get_instance(get_ctx(), instance_id)
+    instance = inbox.get_instance(get_ctx(), instance_id, g.actor)
     return render_template("staff/instance.html", instance=instance)

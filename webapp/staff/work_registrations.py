@@ -4,7 +4,7 @@ Every logged-in staff member may use them; engine.services.registrations decides
 their own, on their customers' jobs) and answers NotFound for anything else. Validation lives in the service.
 """
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -16,6 +16,7 @@ from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
 from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
+from webapp.input_guard import parse_day, parse_int
 from webapp.staff import bp
 from webapp.staff.forms import options, show_errors
 
@@ -40,16 +41,6 @@ class RegistrationForm(FlaskForm):
     description = TextAreaField("Description")
 
 
-def int_or_404(value) -> int | None:
-    value = (value or "").strip() if isinstance(value, str) else value
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        abort(404)
-
-
 def _form(kind: str, formdata=True, data: dict | None = None) -> RegistrationForm:
     form = RegistrationForm() if formdata else RegistrationForm(formdata=None, data=data)
     choices = registrations.list_registration_choices(get_ctx(), staff=g.staff)
@@ -62,8 +53,8 @@ def _form(kind: str, formdata=True, data: dict | None = None) -> RegistrationFor
 
 def _values(form: RegistrationForm) -> dict:
     data = {name: value for name, value in form.data.items() if name not in ("csrf_token", "receipt", "kind")}
-    data["job_id"] = int_or_404(data["job_id"])
-    data["employee_id"] = int_or_404(data["employee_id"]) if g.staff.role in OFFICE_ROLES else None
+    data["job_id"] = parse_int(data["job_id"], "job_id")
+    data["employee_id"] = parse_int(data["employee_id"], "employee_id") if g.staff.role in OFFICE_ROLES else None
     upload = request.files.get("receipt")
     data["receipt"] = (upload.read(), upload.filename) if upload and upload.filename else None
     return data
@@ -82,9 +73,10 @@ def registration_list():
     error = None
     try:
         listed = registrations.list_registrations(
-            get_ctx(), staff=g.staff, customer_id=int_or_404(args["customer"]), job_id=int_or_404(args["job"]),
-            employee_id=int_or_404(args["employee"]), kind=args["kind"] or None, status=args["status"] or None,
-            date_from=args["date_from"] or None, date_to=args["date_to"] or None)
+            get_ctx(), staff=g.staff, customer_id=parse_int(args["customer"], "customer"),
+            job_id=parse_int(args["job"], "job"), employee_id=parse_int(args["employee"], "employee"),
+            kind=args["kind"] or None, status=args["status"] or None,
+            date_from=parse_day(args["date_from"], "date_from"), date_to=parse_day(args["date_to"], "date_to"))
     except InvalidInput as err:
         listed, error = {"rows": [], "totals": None}, str(err)
     customers = {j["customer_id"]: j["customer_name"] for j in choices["jobs"]}

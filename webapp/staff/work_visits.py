@@ -14,9 +14,9 @@ from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
 from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
+from webapp.input_guard import parse_day, parse_int
 from webapp.staff import bp
 from webapp.staff.forms import options, show_errors
-from webapp.staff.work_registrations import int_or_404
 
 UTC_HINT = "UTC, e.g. 2026-11-24T08:00"
 
@@ -50,9 +50,10 @@ def visit_list():
     choices = visits.list_visit_choices(get_ctx(), staff=g.staff)
     error = None
     try:
-        rows = visits.list_visits(get_ctx(), staff=g.staff, customer_id=int_or_404(args["customer"]),
-                                  employee_id=int_or_404(args["employee"]), date_from=args["date_from"] or None,
-                                  date_to=args["date_to"] or None)
+        rows = visits.list_visits(get_ctx(), staff=g.staff, customer_id=parse_int(args["customer"], "customer"),
+                                  employee_id=parse_int(args["employee"], "employee"),
+                                  date_from=parse_day(args["date_from"], "date_from"),
+                                  date_to=parse_day(args["date_to"], "date_to"))
     except InvalidInput as err:
         rows, error = [], str(err)
     return render_template("staff/visits/list.html", rows=rows, args=args, error=error, choices=choices,
@@ -69,7 +70,7 @@ def visit_new():
     elif form.validate_on_submit():
         data = {name: value for name, value in form.data.items() if name != "csrf_token"}
         for name in ("customer_id", "job_id", "employee_id"):
-            data[name] = int_or_404(data[name])
+            data[name] = parse_int(data[name], name)
         if g.staff.role not in OFFICE_ROLES:
             data["employee_id"] = g.staff.id
         try:
