@@ -83,7 +83,7 @@ def test_the_default_budget_holds_the_shipped_process(ctx, deploy, clock):
 
 
 @pytest.mark.parametrize(("build", "variable", "words"), [
-    ("deep", "nested", ("nested deeper than 20",)), ("big", "blob", ("larger than 262144 bytes",))])
+    ("deep", "nested", ("nested deeper than 20",)), ("big", "blob_3", ("larger than 262144 bytes",))])
 def test_hostile_data_errors_its_instance_and_the_sweep_goes_on(ctx, deploy, clock, build, variable, words):
     deploy(f"{FIXTURES}/hostile_data.bpmn")
     deploy("bpmn/job_approval.bpmn")
