@@ -117,3 +117,21 @@ def test_two_contacts_deciding_registrations_of_one_timesheet_at_once_decide_it_
     statuses = registration_statuses(ctx, ids)
     assert [statuses[rid][0] for rid in ids] == ["approved", "rejected"]
     assert len(events(ctx, iid, "task_completed")) == 1
+
+
+def test_two_contacts_bulk_deciding_the_same_tasks_at_once_decide_each_once(ctx, office, customer, two_jobs):
+    _, manager = office
+    more = [jobs.create_job(ctx, customer["id"], staff=manager, name=f"Job {n}", requires_customer_approval=True)
+            for n in range(3)]
+    iids = [*two_jobs, *(approvals.send_job_for_approval(ctx, j["id"], staff=manager) for j in more)]
+    selection = review_ids(ctx, iids)
+    ed = Actor("ed@millhouse.example", frozenset({"customer"}), frozenset({customer["id"]}))
+    results = run_together(lambda: decide_tasks(ctx, contact(customer["id"]), selection, "approve"),
+                           lambda: decide_tasks(ctx, ed, list(reversed(selection)), "reject", "Not us"))
+    assert all(error is None for _, error in results)
+    approved, rejected = ({r["task_id"]: r for r in value} for value, _ in results)
+    assert all(approved[t]["ok"] != rejected[t]["ok"] for t in selection)  # one winner per task
+    assert all("already decided" in r["message"] for r in [*approved.values(), *rejected.values()] if not r["ok"])
+    assert [instance(ctx, iid).case_status for iid in iids] == [
+        "approved" if approved[t]["ok"] else "rejected" for t in selection]
+    assert all(len(events(ctx, iid, "task_completed")) == 1 for iid in iids)
