@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from engine.bench.statements import count_statements
 from engine.errors import InvalidInput, NotFound
 from engine.services import approval_board, approvals, customers, jobs
 from engine.services.context import Actor
@@ -37,6 +38,19 @@ def test_an_item_decided_by_someone_else_is_reported_not_applied_twice(ctx, cust
     results = decide_tasks(ctx, contact(customer["id"]), [first, second], "reject", "Not done")
     assert [r["ok"] for r in results] == [False, True] and "already decided" in results[0]["message"]
     assert [instance(ctx, iid).case_status for iid in two_jobs] == ["approved", "rejected"]
+
+
+def test_a_bulk_decision_reads_the_selection_once_and_costs_no_more_per_item_than_one_decision(ctx, office, customer,
+                                                                                               two_jobs):
+    _, manager = office
+    third = jobs.create_job(ctx, customer["id"], staff=manager, name="Windows", requires_customer_approval=True)
+    alone, *selection = review_ids(ctx, [approvals.send_job_for_approval(ctx, third["id"], staff=manager), *two_jobs])
+    with count_statements(ctx) as single:
+        complete_task(ctx, alone, {"decision": "approve"}, contact(customer["id"]))
+    with count_statements(ctx) as bulk:
+        results = decide_tasks(ctx, contact(customer["id"]), selection, "approve")
+    assert all(r["ok"] and r["title"] for r in results)
+    assert bulk.count <= len(selection) * single.count + 1  # + the one read of the whole selection
 
 
 def test_a_query_needs_a_comment_and_then_nothing_is_decided(ctx, customer, two_jobs):
@@ -103,3 +117,21 @@ def test_two_contacts_deciding_registrations_of_one_timesheet_at_once_decide_it_
     statuses = registration_statuses(ctx, ids)
     assert [statuses[rid][0] for rid in ids] == ["approved", "rejected"]
     assert len(events(ctx, iid, "task_completed")) == 1
+
+
+def test_two_contacts_bulk_deciding_the_same_tasks_at_once_decide_each_once(ctx, office, customer, two_jobs):
+    _, manager = office
+    more = [jobs.create_job(ctx, customer["id"], staff=manager, name=f"Job {n}", requires_customer_approval=True)
+            for n in range(3)]
+    iids = [*two_jobs, *(approvals.send_job_for_approval(ctx, j["id"], staff=manager) for j in more)]
+    selection = review_ids(ctx, iids)
+    ed = Actor("ed@millhouse.example", frozenset({"customer"}), frozenset({customer["id"]}))
+    results = run_together(lambda: decide_tasks(ctx, contact(customer["id"]), selection, "approve"),
+                           lambda: decide_tasks(ctx, ed, list(reversed(selection)), "reject", "Not us"))
+    assert all(error is None for _, error in results)
+    approved, rejected = ({r["task_id"]: r for r in value} for value, _ in results)
+    assert all(approved[t]["ok"] != rejected[t]["ok"] for t in selection)  # one winner per task
+    assert all("already decided" in r["message"] for r in [*approved.values(), *rejected.values()] if not r["ok"])
+    assert [instance(ctx, iid).case_status for iid in iids] == [
+        "approved" if approved[t]["ok"] else "rejected" for t in selection]
+    assert all(len(events(ctx, iid, "task_completed")) == 1 for iid in iids)
