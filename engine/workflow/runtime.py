@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.config import Settings
@@ -113,7 +113,7 @@ class SavePlan:
     """Every row a save writes, worked out before the first statement is sent."""
 
     instance: dict  # store.INSTANCE_COLUMNS
-    gone_tasks: list[str] = field(default_factory=list)
+    gone_tasks: list[tuple[str, str]] = field(default_factory=list)  # (spiff task id, element id)
     new_tasks: list[dict] = field(default_factory=list)
     gone_timers: list[str] = field(default_factory=list)
     new_timers: list[dict] = field(default_factory=list)
@@ -124,7 +124,7 @@ class SavePlan:
 class LoadedInstance:
     """An instance row with its live workflow, ready to be acted on and then saved.
 
-    `open_at_load` maps the ready user tasks as the human_task rows have them (open) to their deadlines;
+    `open_at_load` maps the ready user tasks as the human_task rows have them (open) to (element, deadline);
     `timers_at_load` is the timer rows' (task, due) set. A save writes only the difference.
     `new` is a row not inserted yet (a start: the insert carries the state after the first steps).
     """
@@ -134,7 +134,7 @@ class LoadedInstance:
     workflow: BpmnWorkflow
     engine: RuntimeScriptEngine
     started_ts: float
-    open_at_load: dict[str, datetime | None]
+    open_at_load: dict[str, tuple[str, datetime | None]]
     timers_at_load: set[tuple[str, datetime]]
     events: list[dict] = field(default_factory=list)
     writes: CaseWrites = field(default_factory=CaseWrites)
@@ -159,7 +159,7 @@ class LoadedInstance:
     def open_deadline(self) -> datetime | None:
         """The earliest deadline of the open human_task rows as they stand in this transaction."""
         done = self.completion.spiff_task_id if self.completion else None
-        dues = [due for spiff_id, due in self.open_at_load.items() if due is not None and spiff_id != done]
+        dues = [due for spiff_id, (_, due) in self.open_at_load.items() if due is not None and spiff_id != done]
         return min(dues, default=None)
 
     def discard(self, keep_events: int) -> None:
@@ -252,7 +252,7 @@ def load(session: Session, row: WorkflowInstance, clock, settings: Settings, key
     workflow.script_engine = engine
     ready, timers = scan(workflow)
     return LoadedInstance(row, process, workflow, engine, time.time(),
-                          {str(t.id): interrupting_due(t) for t in ready},
+                          {str(t.id): (t.task_spec.bpmn_id, interrupting_due(t)) for t in ready},
                           {(str(t.id), due) for t, due in timers})
 
 
@@ -287,7 +287,8 @@ def prepare(loaded: LoadedInstance, actor: str | None, changes: dict | None = No
     plan = SavePlan(instance_values(row, values), at=now)
     ready, timers = scan(workflow)
     ready_ids = {str(t.id): t for t in ready}
-    plan.gone_tasks = [spiff_id for spiff_id in loaded.open_at_load if spiff_id not in ready_ids]
+    plan.gone_tasks = [(spiff_id, element_id) for spiff_id, (element_id, _) in loaded.open_at_load.items()
+                       if spiff_id not in ready_ids]
     plan.new_tasks = [_human_task_row(loaded, task, now) for spiff_id, task in ready_ids.items()
                       if spiff_id not in loaded.open_at_load]
     waiting = {(str(task.id), due): task for task, due in timers}
@@ -296,8 +297,8 @@ def prepare(loaded: LoadedInstance, actor: str | None, changes: dict | None = No
         {"spiff_task_id": spiff_id, "element_id": task.task_spec.bpmn_id,
          "kind": type(task.task_spec.event_definition).__name__, "due_at": due}
         for (spiff_id, due), task in waiting.items() if (spiff_id, due) not in loaded.timers_at_load]
-    loaded.open_at_load = {row_["spiff_task_id"]: row_["due_at"] for row_ in plan.new_tasks} | {
-        spiff_id: due for spiff_id, due in loaded.open_at_load.items() if spiff_id in ready_ids}
+    loaded.open_at_load = {task["spiff_task_id"]: (task["element_id"], task["due_at"]) for task in plan.new_tasks} | {
+        spiff_id: open_task for spiff_id, open_task in loaded.open_at_load.items() if spiff_id in ready_ids}
     loaded.timers_at_load = set(waiting)
     return plan
 
@@ -325,11 +326,13 @@ def write_instance(session: Session, loaded: LoadedInstance, plan: SavePlan) -> 
     :raises StaleDataError: the row changed since it was read.
     """
     row = loaded.row
-    if loaded.new:
-        for name, value in plan.instance.items():
+    if loaded.new:  # a Core INSERT, then the object joins the session as if loaded (nothing left to flush)
+        values = plan.instance | {name: getattr(row, name) for name in store.NEW_INSTANCE_COLUMNS}
+        values["id"] = store.insert_instance(session.connection(), values)
+        for name, value in (values | {"lock_version": 1}).items():
             setattr(row, name, value)
+        make_transient_to_detached(row)
         session.add(row)
-        session.flush()
         loaded.new = False
         return
     if session.new or session.dirty or session.deleted:
@@ -347,11 +350,14 @@ def write_derived(session: Session, loaded: LoadedInstance, plan: SavePlan) -> N
     conn = session.connection()
     instance_id = loaded.row.id
     done = loaded.completion
-    if done is not None or plan.gone_tasks:
-        closed = store.close_human_tasks(conn, instance_id, done.human_task_id if done else None,
-                                         plan.gone_tasks, done.at if done else plan.at, done.actor if done else None)
-        for human_id, element_id in closed:
-            if done is None or human_id != done.human_task_id:
+    if plan.gone_tasks:
+        store.close_human_tasks(conn, [
+            {"b_instance": instance_id, "b_task": spiff_id, "at": plan.at, "status": HumanTaskStatus.CANCELLED,
+             "actor": None} if done is None or spiff_id != done.spiff_task_id else
+            {"b_instance": instance_id, "b_task": spiff_id, "at": done.at, "status": HumanTaskStatus.COMPLETED,
+             "actor": done.actor} for spiff_id, _ in plan.gone_tasks])
+        for spiff_id, element_id in plan.gone_tasks:
+            if done is None or spiff_id != done.spiff_task_id:
                 loaded.add_event("task_withdrawn", plan.at, element_id)
     if plan.new_tasks:
         store.insert_human_tasks(conn, [{**task, "instance_id": instance_id} for task in plan.new_tasks])

@@ -42,23 +42,22 @@ _UPDATE_INSTANCE = (
     .values({**{name: bindparam(f"v_{name}") for name in INSTANCE_COLUMNS}, "lock_version": bindparam("b_next")})
 )
 
+_INSERT_INSTANCE = _INSTANCE.insert()
+NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "customer_id", "created_at")
+
 # the version's spec key next to the locked row: a scalar subquery is not locked by FOR UPDATE
 SPEC_KEY = (select(ProcessVersion.bpmn_hash).where(ProcessVersion.id == WorkflowInstance.process_version_id)
             .scalar_subquery().label("bpmn_hash"))
 
-_DONE = _HUMAN.c.id == bindparam("done_id")
-_CLOSE_HUMAN_TASKS = (
+_CLOSE_HUMAN_TASK = (
     _HUMAN.update()
-    .where(_HUMAN.c.instance_id == bindparam("b_instance"), _HUMAN.c.status == HumanTaskStatus.OPEN,
-           (_DONE | _HUMAN.c.spiff_task_id.in_(bindparam("gone", expanding=True))))
-    .values(status=case((_DONE, literal_column(f"'{HumanTaskStatus.COMPLETED}'")),
-                        else_=literal_column(f"'{HumanTaskStatus.CANCELLED}'")),
-            completed_at=bindparam("at"), completed_by=case((_DONE, bindparam("actor")), else_=None))
-    .returning(_HUMAN.c.id, _HUMAN.c.element_id)
+    .where(_HUMAN.c.instance_id == bindparam("b_instance"), _HUMAN.c.spiff_task_id == bindparam("b_task"),
+           _HUMAN.c.status == HumanTaskStatus.OPEN)
+    .values(status=bindparam("status"), completed_at=bindparam("at"), completed_by=bindparam("actor"))
 )
 _INSERT_HUMAN_TASKS = _HUMAN.insert()
-_DELETE_TIMERS = _TIMER.delete().where(_TIMER.c.instance_id == bindparam("b_instance"),
-                                       _TIMER.c.spiff_task_id.in_(bindparam("gone", expanding=True)))
+_DELETE_TIMER = _TIMER.delete().where(_TIMER.c.instance_id == bindparam("b_instance"),
+                                      _TIMER.c.spiff_task_id == bindparam("b_task"))
 _INSERT_TIMERS = _TIMER.insert()
 # None is SQL NULL here (as the ORM wrote it), not JSON null
 _INSERT_EVENTS = _EVENT.insert().values(
@@ -92,6 +91,11 @@ _SET_REGISTRATION_STATUS = {(final, comment): _registration_update(final, commen
                             for final in (False, True) for comment in (False, True)}
 
 
+def insert_instance(conn: Connection, values: dict) -> int:
+    """Insert a new instance row (at version 1); returns its id."""
+    return conn.execute(_INSERT_INSTANCE, {**values, "lock_version": 1}).inserted_primary_key[0]
+
+
 def update_instance(conn: Connection, instance_id: int, version: int, values: dict) -> None:
     """Write the instance row if it is still at `version` (bumping it).
 
@@ -103,10 +107,12 @@ def update_instance(conn: Connection, instance_id: int, version: int, values: di
         raise StaleDataError(f"workflow_instance {instance_id} is no longer at version {version}")
 
 
-def close_human_tasks(conn: Connection, instance_id: int, done_id: int | None, gone: list[str], at, actor):
-    """Complete the decided task and withdraw the open ones no longer ready; returns (id, element_id) rows."""
-    return conn.execute(_CLOSE_HUMAN_TASKS, {"b_instance": instance_id, "done_id": done_id, "gone": gone,
-                                             "at": at, "actor": actor}).all()
+def close_human_tasks(conn: Connection, rows: list[dict]) -> None:
+    """Complete the decided task and withdraw the open ones no longer ready (an executemany).
+
+    Each row: b_instance, b_task (spiff task id), status, at, actor.
+    """
+    conn.execute(_CLOSE_HUMAN_TASK, rows)
 
 
 def insert_human_tasks(conn: Connection, rows: list[dict]) -> None:
@@ -115,7 +121,7 @@ def insert_human_tasks(conn: Connection, rows: list[dict]) -> None:
 
 def replace_timers(conn: Connection, instance_id: int, gone: list[str], new: list[dict]) -> None:
     if gone:
-        conn.execute(_DELETE_TIMERS, {"b_instance": instance_id, "gone": gone})
+        conn.execute(_DELETE_TIMER, [{"b_instance": instance_id, "b_task": spiff_id} for spiff_id in gone])
     if new:
         conn.execute(_INSERT_TIMERS, new)
 
