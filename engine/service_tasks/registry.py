@@ -5,20 +5,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from engine.models import WorkflowInstance
+from engine.service_tasks.case_writes import CaseWrites
 
 
 @dataclass
 class ServiceContext:
-    """What a handler may touch: the open transaction, the instance and the runtime's clock."""
+    """What a handler may see and record: never the database (the runtime's save applies `writes`).
 
-    session: Session
-    instance: WorkflowInstance
+    `deadline` is the earliest due time of the instance's open tasks as their rows stand in this
+    transaction (the tasks open at load, less the one being completed), or None.
+    """
+
+    process_id: str
     now: datetime
     element_id: str
     data: dict[str, Any]
+    deadline: datetime | None
+    writes: CaseWrites
 
 
 Handler = Callable[..., dict | None]

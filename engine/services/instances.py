@@ -1,15 +1,18 @@
 """Starting, advancing and cancelling process instances (each call one transaction)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import ConcurrentUpdate, InvalidInput, NotFound, TaskAlreadyCompleted
+from engine.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound, TaskAlreadyCompleted
 from engine.models import (
+    HumanTask,
     HumanTaskStatus,
     InstanceEvent,
     InstanceStatus,
@@ -17,8 +20,8 @@ from engine.models import (
     WorkflowInstance,
 )
 from engine.services.context import SYSTEM, Actor, Context
-from engine.services.staff_scope import actor_sees, get_actor_task
-from engine.workflow import runtime
+from engine.services.staff_scope import actor_sees
+from engine.workflow import runtime, store
 from engine.workflow.data_limits import variable_problem
 from engine.workflow.forms import validate_form
 
@@ -32,29 +35,46 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
     return session.scalar(query)
 
 
+def lock_for_advance(session: Session, instance_id: int,
+                     skip_locked: bool = False) -> tuple[WorkflowInstance, str] | tuple[None, None]:
+    """The locked instance row with its version's spec key (read in the same statement), or (None, None)."""
+    query = (select(WorkflowInstance, store.SPEC_KEY).where(WorkflowInstance.id == instance_id)
+             .with_for_update(of=WorkflowInstance, skip_locked=skip_locked)
+             .execution_options(populate_existing=True))
+    found = session.execute(query).first()
+    return (found[0], found[1]) if found is not None else (None, None)
+
+
 def advance(ctx: Context, session: Session, loaded: runtime.LoadedInstance, act: Callable[[], None],
             actor: str | None) -> None:
-    """Run `act`, then engine steps (on the step budget), check the data, save — or keep the last good state.
+    """Run `act`, then engine steps (on the step budget), check the data, save — or keep the last good state
+    (see plan_advance)."""
+    runtime.write(session, loaded, plan_advance(ctx, loaded, act, actor))
+
+
+def plan_advance(ctx: Context, loaded: runtime.LoadedInstance, act: Callable[[], None],
+                 actor: str | None) -> runtime.SavePlan:
+    """Run `act` and the engine steps, and work out the save, writing nothing.
 
     Whatever running the model raises is the instance's fault: a script or service task, a timer below
-    the floor, the step budget, data over the limits, its serialization (a RecursionError). Then the
-    savepoint is rolled back and the instance goes to `error` with the message and element id; the
-    caller's transaction still commits that. Database errors are not the model's: they propagate, so the
-    whole transaction rolls back; KeyboardInterrupt and SystemExit propagate too (a script's own
-    SystemExit arrives here as an ordinary error, see RuntimeScriptEngine).
+    the floor, the step budget, data over the limits, its serialization (a RecursionError). As nothing
+    was written yet, what the act and the steps recorded is simply dropped, and the plan is the
+    instance's `error` with the message and element id (its last good state stays); the caller's
+    transaction commits that. Database errors are not the model's: they propagate, so the whole
+    transaction rolls back; KeyboardInterrupt and SystemExit propagate too (a script's own SystemExit
+    arrives here as an ordinary error, see RuntimeScriptEngine).
     """
-    savepoint = session.begin_nested()
+    before = len(loaded.events)
     try:
         act()
         runtime.run_engine_steps(loaded)
         runtime.check_data(loaded)
-        runtime.save(session, loaded, actor)
-        savepoint.commit()
+        return runtime.prepare(loaded, actor)
     except (SQLAlchemyError, KeyboardInterrupt, SystemExit):
         raise
     except BaseException as err:  # noqa: BLE001 - see the docstring: the model's fault, whatever it is
-        savepoint.rollback()
-        mark_error(ctx, session, loaded.row, runtime.failing_element(loaded, err), describe(err))
+        loaded.discard(before)
+        return runtime.failure_plan(loaded, ctx.clock(), runtime.failing_element(loaded, err), describe(err))
 
 
 def describe(err: BaseException) -> str:
@@ -98,10 +118,13 @@ def start_instance(ctx: Context, process_id: str, data: dict, actor: Actor = SYS
 
 def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
                     actor: Actor) -> tuple[WorkflowInstance, Callable[[], None]]:
-    """Insert a new instance row (flushed, so it has its id) and return it with the call that runs its first steps.
+    """Run a new instance's first steps and insert its row (flushed, so it has its id); return it with the
+    call that writes what the steps did (tasks, timers, the case status on the job and registrations, mails,
+    events).
 
     Split in two so a use case can link its own rows to the instance (a job, registrations) before the
-    first service tasks run and look for them, all in the caller's transaction.
+    steps' writes reach them, all in the caller's transaction. The row is inserted once, with the state
+    after the first steps; if they fail, with the seeded state and the instance's `error`.
 
     :raises NotFound: when no version of the process is deployed.
     :raises InvalidInput: when `data` is not a JSON object, or a variable is over the size or depth limit.
@@ -109,8 +132,9 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
     check_variables(ctx, data, "start data")
-    version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-                             .order_by(ProcessVersion.version.desc()).limit(1))
+    version = session.execute(select(ProcessVersion.id, ProcessVersion.version, ProcessVersion.bpmn_hash)
+                              .where(ProcessVersion.process_id == process_id)
+                              .order_by(ProcessVersion.version.desc()).limit(1)).first()
     if version is None:
         raise NotFound(f"no process {process_id!r} is deployed (signoff deploy FILE)")
     now = ctx.clock()
@@ -118,14 +142,12 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
     row = WorkflowInstance(process_version_id=version.id, process_id=process_id, status=InstanceStatus.RUNNING,
                            customer_id=customer_id if isinstance(customer_id, int) else None,
                            data=data, created_at=now, updated_at=now)
-    # the row starts with the seeded, not yet run, state: the last good state if the first steps fail
-    loaded = runtime.new_workflow(session, row, runtime.process_for(session, version.id), ctx.clock,
+    loaded = runtime.new_workflow(row, runtime.process_for(session, version.id, version.bpmn_hash), ctx.clock,
                                   ctx.settings, data)
-    session.add(row)
-    session.flush()
-    session.add(InstanceEvent(instance_id=row.id, at=now, kind="instance_started", actor=actor.name,
-                              data={"version": version.version}))
-    return row, lambda: advance(ctx, session, loaded, lambda: None, actor.name)
+    loaded.add_event("instance_started", now, actor=actor.name, data={"version": version.version})
+    plan = plan_advance(ctx, loaded, lambda: None, actor.name)
+    runtime.write_instance(session, loaded, plan)
+    return row, lambda: runtime.write_derived(session, loaded, plan)
 
 
 def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM) -> WorkflowInstance:
@@ -135,40 +157,73 @@ def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM)
     :raises TaskAlreadyCompleted: someone decided it first, or a timer or cancel withdrew it.
     :raises NotAllowed: the actor's role does not match the task's lane.
     :raises InvalidInput: the data does not fit the task's form; nothing is saved.
+    :raises ConcurrentUpdate: the instance row changed under its lock (its version counter).
     """
-    with ctx.uow() as uow:
+    with ctx.uow() as uow, conflicts():
         row = complete_locked(ctx, uow.session, task_id, data, actor)
-        commit_or_conflict(uow)
+        uow.commit()
         return row
 
 
-def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, actor: Actor) -> WorkflowInstance:
-    """Lock the task's instance and complete the task in the caller's transaction (see complete_task)."""
-    if not isinstance(data, dict):
-        raise InvalidInput("task data must be a JSON object")
-    human = get_actor_task(session, actor, task_id)  # out of the actor's scope is NotFound; another lane NotAllowed
-    row = lock_instance(session, human.instance_id)
-    session.refresh(human)
+def _lock_task(session: Session, task_id: int, actor: Actor) -> tuple[HumanTask, WorkflowInstance, str] | None:
+    """The task, if in the actor's scope, with its instance row locked and the version's spec key: one statement.
+
+    On PostgreSQL only the instance row is locked and re-read when the lock was waited for; the task's
+    row may then be as it was before the other transaction decided it, so `complete_locked` trusts the
+    locked state (is the task still ready?) and reads the task again only to say who decided it.
+    """
+    query = (select(HumanTask, WorkflowInstance, store.SPEC_KEY)
+             .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
+             .where(HumanTask.id == task_id, actor_sees(actor, HumanTask.customer_id))
+             .with_for_update(of=WorkflowInstance).execution_options(populate_existing=True))
+    found = session.execute(query).first()
+    return (found[0], found[1], found[2]) if found is not None else None
+
+
+def _refuse_if_done(human: HumanTask, row: WorkflowInstance) -> None:
+    """:raises TaskAlreadyCompleted: the task is decided or withdrawn, or its instance no longer runs."""
     if human.status != HumanTaskStatus.OPEN:
         by = f" by {human.completed_by}" if human.completed_by else ""
-        raise TaskAlreadyCompleted(f"task {task_id} ({human.element_id}) is already {human.status}{by}")
+        raise TaskAlreadyCompleted(f"task {human.id} ({human.element_id}) is already {human.status}{by}")
     if row.status != InstanceStatus.RUNNING:
-        raise TaskAlreadyCompleted(f"instance {row.id} is {row.status}; task {task_id} can no longer be done")
+        raise TaskAlreadyCompleted(f"instance {row.id} is {row.status}; task {human.id} can no longer be done")
+
+
+def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, actor: Actor) -> WorkflowInstance:
+    """Lock the task's instance and complete the task in the caller's transaction (see complete_task).
+
+    :raises StaleDataError: the instance row changed under its lock (complete_task says ConcurrentUpdate).
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("task data must be a JSON object")
+    found = _lock_task(session, task_id, actor)
+    if found is None:  # out of the actor's scope is "not found", exactly like an unknown id
+        raise NotFound(f"no task {task_id}")
+    human, row, key = found
+    if not actor.can_complete(human.role, human.customer_id):
+        raise NotAllowed(f"task {task_id} belongs to another lane ({human.lane})")
+    _refuse_if_done(human, row)
     values = validate_form(human.form, data)
     check_variables(ctx, values, "task data")
-    loaded = runtime.load(session, row, ctx.clock, ctx.settings)
+    loaded = runtime.load(session, row, ctx.clock, ctx.settings, key)
+    if human.spiff_task_id not in loaded.open_at_load:  # decided while this call waited for the lock
+        session.refresh(human)
+        _refuse_if_done(human, row)
+        raise TaskAlreadyCompleted(f"task {task_id} ({human.element_id}) can no longer be done")
     now = ctx.clock()
 
     def run_task() -> None:
         task = loaded.workflow.get_task_from_id(UUID(human.spiff_task_id))
         task.data.update(values)
         task.run()
-        human.status = HumanTaskStatus.COMPLETED
-        human.completed_at = now
-        human.completed_by = actor.name
+        loaded.complete(human.id, human.spiff_task_id, actor.name, now)
         loaded.add_event("task_completed", now, human.element_id, actor.name, values)
 
     advance(ctx, session, loaded, run_task, actor.name)
+    if row.status != InstanceStatus.ERROR:  # the save wrote the completion; the loaded object says so too
+        for name, value in (("status", HumanTaskStatus.COMPLETED), ("completed_at", now),
+                            ("completed_by", actor.name)):
+            set_committed_value(human, name, value)
     return row
 
 
@@ -178,12 +233,12 @@ def cancel_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM, reaso
     :raises NotFound: unknown instance, or one of a customer outside the actor's scope.
     :raises InvalidInput: the instance is not running.
     """
-    with ctx.uow() as uow:
+    with ctx.uow() as uow, conflicts():
         if uow.session.scalar(select(WorkflowInstance.id).where(
                 WorkflowInstance.id == instance_id, actor_sees(actor, WorkflowInstance.customer_id))) is None:
             raise NotFound(f"no instance {instance_id}")
         cancel_locked(ctx, uow.session, instance_id, actor, reason)
-        commit_or_conflict(uow)
+        uow.commit()
 
 
 def cancel_locked(ctx: Context, session: Session, instance_id: int, actor: Actor, reason: str) -> WorkflowInstance:
@@ -191,26 +246,27 @@ def cancel_locked(ctx: Context, session: Session, instance_id: int, actor: Actor
 
     :raises NotFound: unknown instance. :raises InvalidInput: the instance is not running.
     """
-    row = lock_instance(session, instance_id)
+    row, key = lock_for_advance(session, instance_id)
     if row is None:
         raise NotFound(f"no instance {instance_id}")
     if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
         raise InvalidInput(f"instance {instance_id} is {row.status}, not running")
-    loaded = runtime.load(session, row, ctx.clock, ctx.settings)
+    loaded = runtime.load(session, row, ctx.clock, ctx.settings, key)
     variables = dict(row.data or {})
     loaded.workflow.cancel()
-    row.status = InstanceStatus.CANCELLED
-    row.ended_at = ctx.clock()
     loaded.add_event("instance_cancelled", ctx.clock(), actor=actor.name,
                      data={"reason": reason} if reason else None)
-    runtime.save(session, loaded, actor.name)
-    row.data = variables  # a cancelled workflow's own data is empty; the case keeps what it was about
+    # a cancelled workflow's own data is empty; the case keeps what it was about
+    runtime.save(session, loaded, actor.name, {"status": InstanceStatus.CANCELLED, "ended_at": ctx.clock(),
+                                               "data": variables})
     return row
 
 
-def commit_or_conflict(uow) -> None:
-    """Commit; a concurrent change of the same instance (its version counter) becomes ConcurrentUpdate."""
+@contextmanager
+def conflicts() -> Iterator[None]:
+    """A concurrent change of the same instance (its version counter) becomes ConcurrentUpdate."""
     try:
-        uow.commit()
+        yield
     except StaleDataError as err:
         raise ConcurrentUpdate("the instance was changed by someone else at the same time; try again") from err
+

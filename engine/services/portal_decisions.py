@@ -26,7 +26,7 @@ from engine.models import (
     WorkflowInstance,
 )
 from engine.services.context import Actor, Context
-from engine.services.instances import commit_or_conflict, complete_locked, lock_instance
+from engine.services.instances import complete_locked, conflicts, lock_instance
 from engine.workflow.forms import validate_form
 
 DECISIONS = ("approve", "reject", "query")
@@ -132,11 +132,9 @@ def _decide_task(ctx: Context, actor: Actor, item: _Item, decision: str, comment
     """One item of a bulk decision, in its own transaction."""
     task_id = item.task.id
     try:
-        with ctx.uow() as uow:
-            # the task row read for the whole selection: completing finds it here, then re-reads it under the lock
-            uow.session.add(item.task)
+        with ctx.uow() as uow, conflicts():
             complete_locked(ctx, uow.session, task_id, _form_data(item.task.form, decision, comment), actor)
-            commit_or_conflict(uow)
+            uow.commit()
         return {"task_id": task_id, "title": item.title, "ok": True, "message": PAST[decision]}
     except TaskAlreadyCompleted as err:
         message = f"already decided: {err}"
@@ -218,7 +216,8 @@ def _decide_in_instance(ctx: Context, actor: Actor, instance_id: int, ids: list[
                         skipped[registration.id] = {"ok": False, "message": problem}
             if all(r.customer_decision for r in linked):
                 _complete_review(ctx, session, review, linked, actor)
-            commit_or_conflict(uow)
+            with conflicts():
+                uow.commit()
             return skipped
     except (TaskAlreadyCompleted, SignoffError) as err:
         return {rid: {"ok": False, "message": str(err)} for rid in ids}

@@ -1,0 +1,146 @@
+"""The statements a save sends: built once at import, Core (no ORM flush, no per-call cache key), set-based.
+
+Each table an advance changes is written by at most one statement: the instance row (version-checked),
+human_task (completions and withdrawals together), timer (delete, insert), job and registration (the net
+case status of the transaction), outbox_message, instance_event (an executemany each).
+"""
+
+from sqlalchemy import JSON, bindparam, case, literal_column, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.models import (
+    ApprovalStatus,
+    HumanTask,
+    HumanTaskStatus,
+    InstanceEvent,
+    Job,
+    OutboxMessage,
+    OutboxStatus,
+    ProcessVersion,
+    Registration,
+    Timer,
+    WorkflowInstance,
+)
+from engine.service_tasks.case_writes import CaseWrites
+
+_INSTANCE = WorkflowInstance.__table__
+_HUMAN = HumanTask.__table__
+_TIMER = Timer.__table__
+_EVENT = InstanceEvent.__table__
+_OUTBOX = OutboxMessage.__table__
+_JOB = Job.__table__
+_REGISTRATION = Registration.__table__
+
+# the columns an advance may change on the instance row, written together
+INSTANCE_COLUMNS = ("state", "serializer_version", "data", "case_status", "status", "updated_at", "ended_at",
+                    "error_message", "error_element")
+
+_UPDATE_INSTANCE = (
+    _INSTANCE.update()
+    .where(_INSTANCE.c.id == bindparam("b_id"), _INSTANCE.c.lock_version == bindparam("b_version"))
+    .values({**{name: bindparam(f"v_{name}") for name in INSTANCE_COLUMNS}, "lock_version": bindparam("b_next")})
+)
+
+_INSERT_INSTANCE = _INSTANCE.insert()
+NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "customer_id", "created_at")
+
+# the version's spec key next to the locked row: a scalar subquery is not locked by FOR UPDATE
+SPEC_KEY = (select(ProcessVersion.bpmn_hash).where(ProcessVersion.id == WorkflowInstance.process_version_id)
+            .scalar_subquery().label("bpmn_hash"))
+
+_CLOSE_HUMAN_TASK = (
+    _HUMAN.update()
+    .where(_HUMAN.c.instance_id == bindparam("b_instance"), _HUMAN.c.spiff_task_id == bindparam("b_task"),
+           _HUMAN.c.status == HumanTaskStatus.OPEN)
+    .values(status=bindparam("status"), completed_at=bindparam("at"), completed_by=bindparam("actor"))
+)
+_INSERT_HUMAN_TASKS = _HUMAN.insert()
+_DELETE_TIMER = _TIMER.delete().where(_TIMER.c.instance_id == bindparam("b_instance"),
+                                      _TIMER.c.spiff_task_id == bindparam("b_task"))
+_INSERT_TIMERS = _TIMER.insert()
+# None is SQL NULL here (as the ORM wrote it), not JSON null
+_INSERT_EVENTS = _EVENT.insert().values(
+    instance_id=bindparam("instance_id"), at=bindparam("at"), kind=bindparam("kind"),
+    element_id=bindparam("element_id"), actor=bindparam("actor"),
+    data=bindparam("data", type_=JSON(none_as_null=True)))
+_INSERT_MAILS = _OUTBOX.insert().values(
+    instance_id=bindparam("instance_id"), template=bindparam("template"), audience=bindparam("audience"),
+    recipient=bindparam("recipient"), context=bindparam("context"), created_at=bindparam("created_at"),
+    status=OutboxStatus.PENDING)
+_SET_JOB_STATUS = _JOB.update().where(_JOB.c.approval_instance_id == bindparam("b_instance")).values(
+    approval_status=bindparam("status"))
+
+
+def _registration_update(final: bool, with_comment: bool):
+    """One UPDATE with the net effect of `case.set_status` on the linked registrations."""
+    decision = _REGISTRATION.c.customer_decision
+    status = bindparam("status")
+    if final:  # a registration the contact decided on its own keeps that verdict
+        status = case((decision == "approve", literal_column(f"'{ApprovalStatus.APPROVED}'")),
+                      (decision == "reject", literal_column(f"'{ApprovalStatus.REJECTED}'")), else_=status)
+    values = {"status": status, "updated_at": bindparam("at")}
+    if with_comment:
+        values["customer_comment"] = case((decision.is_(None), bindparam("comment")),
+                                          else_=_REGISTRATION.c.customer_comment)
+    return _REGISTRATION.update().where(_REGISTRATION.c.approval_instance_id == bindparam("b_instance")).values(
+        values)
+
+
+_SET_REGISTRATION_STATUS = {(final, comment): _registration_update(final, comment)
+                            for final in (False, True) for comment in (False, True)}
+
+
+def insert_instance(conn: Connection, values: dict) -> int:
+    """Insert a new instance row (at version 1); returns its id."""
+    return conn.execute(_INSERT_INSTANCE, {**values, "lock_version": 1}).inserted_primary_key[0]
+
+
+def update_instance(conn: Connection, instance_id: int, version: int, values: dict) -> None:
+    """Write the instance row if it is still at `version` (bumping it).
+
+    :raises StaleDataError: someone else changed the row since it was read.
+    """
+    params = {f"v_{name}": value for name, value in values.items()}
+    result = conn.execute(_UPDATE_INSTANCE, params | {"b_id": instance_id, "b_version": version, "b_next": version + 1})
+    if result.rowcount != 1:
+        raise StaleDataError(f"workflow_instance {instance_id} is no longer at version {version}")
+
+
+def close_human_tasks(conn: Connection, rows: list[dict]) -> None:
+    """Complete the decided task and withdraw the open ones no longer ready (an executemany).
+
+    Each row: b_instance, b_task (spiff task id), status, at, actor.
+    """
+    conn.execute(_CLOSE_HUMAN_TASK, rows)
+
+
+def insert_human_tasks(conn: Connection, rows: list[dict]) -> None:
+    conn.execute(_INSERT_HUMAN_TASKS, rows)
+
+
+def replace_timers(conn: Connection, instance_id: int, gone: list[str], new: list[dict]) -> None:
+    if gone:
+        conn.execute(_DELETE_TIMER, [{"b_instance": instance_id, "b_task": spiff_id} for spiff_id in gone])
+    if new:
+        conn.execute(_INSERT_TIMERS, new)
+
+
+def apply_case_writes(conn: Connection, instance_id: int, writes: CaseWrites) -> None:
+    """The handlers' record: the job's and registrations' status (one statement each), then the mails."""
+    if writes.status is not None:
+        status = writes.status
+        conn.execute(_SET_JOB_STATUS, {"b_instance": instance_id, "status": status.status})
+        statement = _SET_REGISTRATION_STATUS[(status.final, writes.comment is not None)]
+        params = {"b_instance": instance_id, "status": status.registration_status, "at": status.at}
+        if writes.comment is not None:
+            params["comment"] = writes.comment
+        conn.execute(statement, params)
+    if writes.mails:
+        conn.execute(_INSERT_MAILS, [{**mail, "instance_id": instance_id,
+                                      "context": {**mail["context"], "instance_id": instance_id}}
+                                     for mail in writes.mails])
+
+
+def insert_events(conn: Connection, events: list[dict]) -> None:
+    conn.execute(_INSERT_EVENTS, events)
