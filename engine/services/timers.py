@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_TIMERS_PER_INSTANCE = 100  # timers of one instance fired in one transaction; the rest in the next
 BATCH = 500  # instances one fire_due_timers call fires at most
-CLAIM = 50  # timer rows claimed at once: small, so a killed sweeper strands few and workers share the work
+CLAIM = 20  # timer rows claimed at once: few, so a killed sweeper strands few and workers end together
 LEASE = timedelta(seconds=30)  # far longer than a claim takes to fire; how long a dead sweeper's claims wait
 
 
