@@ -1,4 +1,8 @@
-"""What fires when: one row per waiting timer event of an instance."""
+"""What fires when: one row per waiting timer event of an instance.
+
+`claimed_until` is a sweeper's lease: while it lies ahead, other sweepers leave the row alone; a sweeper that
+dies mid-batch leaves its unfired rows to the next one when the lease runs out (engine.services.timers).
+"""
 
 from datetime import datetime
 
@@ -17,3 +21,4 @@ class Timer(Base):
     element_id: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -2,6 +2,8 @@
 
 import pytest
 
+from engine.services import timers
+from engine.services.instances import start_instance
 from engine.services.status import get_status
 from tasks import email, workflow
 
@@ -10,7 +12,7 @@ class Escaped(BaseException):
     """What a script could raise if it reached BaseException."""
 
 
-def _explode(*_args):
+def _explode(*_args, **_kwargs):
     raise Escaped("boom")
 
 
@@ -25,3 +27,18 @@ def test_a_task_round_that_raises_is_logged_recorded_and_returns(ctx, monkeypatc
     assert getattr(module, task)() == {part: "Escaped: boom"}
     [line] = get_status(ctx)["workers"]
     assert line["name"].startswith("celery-") and line["error"] == f"{part}: Escaped: boom"
+
+
+def test_a_sweep_finding_more_due_than_one_claim_queues_another_for_an_idle_worker(ctx, deploy, clock, monkeypatch):
+    deploy("tests/fixtures/bpmn/computed_wait.bpmn")
+    for _ in range(3):
+        start_instance(ctx, "computed_wait", {"wait": "PT1H"})
+    monkeypatch.setattr(workflow, "worker_context", lambda: ctx)
+    monkeypatch.setattr(timers, "CLAIM", 2)
+    queued: list[str] = []
+    monkeypatch.setattr(workflow.sweep_due_timers, "delay", lambda: queued.append("sweep"))
+    clock.advance(hours=2)
+    assert workflow.sweep_due_timers() == {}
+    assert queued == ["sweep"]  # the first claim was full: another worker may take the rest at once
+    assert workflow.sweep_due_timers() == {}
+    assert queued == ["sweep"]  # nothing was due any more: no follow-up
