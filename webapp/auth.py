@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import UserMixin, current_user, login_required
+from sqlalchemy.exc import OperationalError
 
 from engine.errors import NotAllowed
 from engine.services import staff_auth
@@ -47,7 +48,13 @@ def init_app(app: Flask) -> None:
 
 def _load_from_cookie(req) -> StaffLogin | None:
     token = req.cookies.get(COOKIE)
-    staff = staff_auth.resolve_session(get_ctx(), token) if token else None
+    try:
+        staff = staff_auth.resolve_session(get_ctx(), token) if token else None
+    except OperationalError as err:
+        # Anonymous for the rest of the request, so the error page's layout does not ask the database again;
+        # load_staff raises the error once, for the 503 page.
+        g.database_unreachable = err
+        return None
     g.drop_cookie = bool(token) and staff is None
     return StaffLogin(staff) if staff else None
 
@@ -60,6 +67,8 @@ def _to_login_page():
 def load_staff() -> None:
     """Set g.staff (StaffView) and g.actor (engine Actor), or None for anonymous requests."""
     user = current_user._get_current_object()
+    if g.get("database_unreachable") is not None:
+        raise g.database_unreachable
     g.staff = user.view if user.is_authenticated else None
     g.actor = g.staff.actor if g.staff else None
 
