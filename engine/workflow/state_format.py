@@ -33,6 +33,7 @@ FORMAT = 1
 _SAME = 0  # a task's data equals its parent's
 _EMPTY = 1  # a task's data is empty (a predicted task), though its parent's is not
 _MUTABLE = (dict, list, set)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _WAITING = TaskState.WAITING
 
 
@@ -49,30 +50,49 @@ def flatten(workflow: BpmnWorkflow, registry) -> list:
 
 def _flatten_one(workflow, registry) -> list:
     tasks = workflow.tasks
-    position = {task_id: n for n, task_id in enumerate(tasks)}
     ids = list(tasks)
+    position = {task_id: n for n, task_id in enumerate(ids)}
+    in_tree = len(ids)  # positions from here on are ids referred to that are no longer in the tree
     names: dict[str, int] = {}
     convert = registry.convert
 
     def ref(task_id) -> int:
-        if task_id not in position:
-            position[task_id] = len(ids)
+        n = position.get(task_id)
+        if n is None:
+            n = position[task_id] = len(ids)
             ids.append(task_id)
-        return position[task_id]
+        return n
 
     rows = []
     for task in tasks.values():
-        parent = tasks.get(task._parent)  # the library writes a parent that left the tree as none
-        name = task.task_spec.name
-        spec = names.setdefault(name, len(names))
-        internal = convert(task.internal_data) if task.internal_data else {}
-        rows.append([spec, task._state, -1 if parent is None else position[parent.id],
-                     [ref(child) for child in task._children], task.triggered, task.last_state_change, internal,
-                     task.data if parent is None else _delta(parent.data, task.data)])
+        parent_n = position.get(task._parent, in_tree) if task._parent is not None else in_tree
+        internal = task.internal_data
+        if parent_n < in_tree:
+            data = _delta(tasks[task._parent].data, task.data)
+        else:  # no parent, or one that left the tree: the library writes none, and the task's whole data
+            parent_n, data = -1, task.data
+        rows.append([names.setdefault(task.task_spec.name, len(names)), task._state, parent_n,
+                     [ref(child) for child in task._children], task.triggered, task.last_state_change,
+                     _converted(internal, convert) if internal else {}, data])
     root = ref(workflow.task_tree.id)
     last = -1 if workflow.last_task is None else ref(workflow.last_task.id)  # it may have been pruned
     return [[task_id.hex for task_id in ids], list(names), rows, root, last, workflow.success, workflow.completed,
-            convert(registry.clean(workflow.data)), workflow.correlations]
+            _converted(workflow.data, lambda data: convert(registry.clean(data))), workflow.correlations]
+
+
+def _converted(value, convert):
+    """`convert(value)`, skipped for plain JSON values (which the registry's walk returns unchanged)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind not in _SCALARS:
+            return convert(value)
+    return value
 
 
 def _delta(parent: dict, data: dict):
