@@ -18,10 +18,12 @@ a dict for a task without a parent, 0 when it equals its parent's, 1 when it is 
 else the library's `[updates, deletions]`. Ids are written as 32 hex digits.
 """
 
+from collections.abc import Callable
 from copy import copy
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.helpers.dictionary import DictionaryConverter
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
@@ -36,19 +38,22 @@ _MUTABLE = (dict, list, set)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _WAITING = TaskState.WAITING
 
+Restore = Callable[[object], object]
+
 
 def is_flat(value: object) -> bool:
     """Whether a decoded state is in this format (the library's format is a dict)."""
     return isinstance(value, list) and len(value) == 5 and value[0] == MARKER
 
 
-def flatten(workflow: BpmnWorkflow, registry) -> list:
+def flatten(workflow: BpmnWorkflow, registry: DictionaryConverter) -> list:
     """The workflow's state (not its spec) as JSON-able lists; task data is written as the library writes it."""
     subprocesses = {str(task_id): _flatten_one(sub, registry) for task_id, sub in workflow.subprocesses.items()}
     return [MARKER, FORMAT, _flatten_one(workflow, registry), subprocesses, registry.convert(workflow.bpmn_events)]
 
 
-def _flatten_one(workflow, registry) -> list:
+def _flatten_one(workflow, registry: DictionaryConverter) -> list:
+    """One workflow (the top one or a subprocess) as its `<workflow>` list."""
     tasks = workflow.tasks
     ids = list(tasks)
     position = {task_id: n for n, task_id in enumerate(ids)}
@@ -80,7 +85,7 @@ def _flatten_one(workflow, registry) -> list:
             _converted(workflow.data, lambda data: convert(registry.clean(data))), workflow.correlations]
 
 
-def _converted(value, convert):
+def _converted(value: object, convert: Callable[[object], object]) -> object:
     """`convert(value)`, skipped for plain JSON values (which the registry's walk returns unchanged)."""
     stack = [value]
     while stack:
@@ -95,7 +100,7 @@ def _converted(value, convert):
     return value
 
 
-def _delta(parent: dict, data: dict):
+def _delta(parent: dict, data: dict) -> int | list:
     """What the library's TaskConverter stores for a child task, or _SAME when that is nothing."""
     if data == parent:
         return _SAME
@@ -104,7 +109,7 @@ def _delta(parent: dict, data: dict):
     return [{k: v for k, v in data.items() if k not in parent or v != parent[k]}, [k for k in parent if k not in data]]
 
 
-def unflatten(flat: list, spec, subprocess_specs: dict, restore) -> BpmnWorkflow:
+def unflatten(flat: list, spec, subprocess_specs: dict, restore: Restore) -> BpmnWorkflow:
     """Rebuild the workflow from `flatten` output; `restore` is the registry's (or identity when no value in the
     state carries a typename, so nothing needs it)."""
     _, _, top, subprocesses, events = flat
@@ -115,7 +120,7 @@ def unflatten(flat: list, spec, subprocess_specs: dict, restore) -> BpmnWorkflow
     return workflow
 
 
-def _restore_subprocesses(flat: dict, workflow, top_workflow: BpmnWorkflow, restore) -> None:
+def _restore_subprocesses(flat: dict, workflow, top_workflow: BpmnWorkflow, restore: Restore) -> None:
     """As the library's `subprocesses_from_dict`: parents before children, found through their tasks."""
     for task in list(workflow.tasks.values()):
         if isinstance(task.task_spec, SubWorkflowTask) and (key := str(task.id)) in flat:
@@ -127,7 +132,8 @@ def _restore_subprocesses(flat: dict, workflow, top_workflow: BpmnWorkflow, rest
             _restore_subprocesses(flat, sub, top_workflow, restore)
 
 
-def _fill(workflow, flat: list, top_workflow: BpmnWorkflow, restore) -> None:
+def _fill(workflow, flat: list, top_workflow: BpmnWorkflow, restore: Restore) -> None:
+    """Rebuild one workflow's tasks and attributes, in the order and with the calls of the library's converters."""
     id_strings, names, rows, root, last, success, completed, data, correlations = flat
     ids = [UUID(int=int(text, 16)) for text in id_strings]
     task_specs = workflow.spec.task_specs
@@ -154,7 +160,7 @@ def _fill(workflow, flat: list, top_workflow: BpmnWorkflow, restore) -> None:
     workflow.data = restore(data)
 
 
-def _task_data(parent: Task | None, stored, restore) -> dict:
+def _task_data(parent: Task | None, stored: dict | int | list, restore: Restore) -> dict:
     """The library's merge: the parent's data (top level copied) plus updates minus deletions."""
     if isinstance(stored, dict):
         return restore(stored)
