@@ -32,7 +32,7 @@ TASKS_PER_CUSTOMER = 50
 ESCALATED_EVERY = 10
 MANAGED_EVERY = 20
 MANAGER_EMAIL = "manager@bench.example"
-MANAGER_PASSWORD = "bench manager password"
+MANAGER_PASSWORD = "quiet harbour lantern 42"
 BENCH_IP = "127.0.0.1"
 # the pages measured, with the same filters as the service queries
 INBOX_PATH = f"/inbox?process={PROCESS_ID}&due=soon"

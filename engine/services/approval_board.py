@@ -1,6 +1,6 @@
 """Read side of the Customer Approval screen: everything under approval, and what can be sent.
 
-Every list is one query, narrowed to the customers the staff member may see.
+Every list is narrowed to the customers the staff member may see; the board comes a page at a time.
 """
 
 from collections import defaultdict
@@ -24,6 +24,7 @@ from engine.models import (
 from engine.services.approval_status import STATUS_LABELS, display_status, job_statuses
 from engine.services.approvals import ACTIVE_CASE, APPROVED_CASE, SENDABLE
 from engine.services.context import Context
+from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import StaffMember, visible_customer
 
 APPROVAL_PROCESSES = ("job_approval", "timesheet_approval")
@@ -40,31 +41,24 @@ def _time_left(due_at: datetime | None, now: datetime) -> str:
     return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
 
 
+BOARD = Keyset("approvals", (WorkflowInstance.created_at, WorkflowInstance.id), ("datetime", "int"), descending=True)
+BOARD_COLUMNS = (WorkflowInstance.id, WorkflowInstance.process_id, WorkflowInstance.status,
+                 WorkflowInstance.case_status, WorkflowInstance.customer_id, WorkflowInstance.data,
+                 WorkflowInstance.created_at, WorkflowInstance.ended_at)  # never the serialized state
+
+
 def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", customer_id: int | None = None,
-                   limit: int = 200) -> list[dict]:
-    """Approvals newest first, with the customer, the customer's open review (deadline, time left), the
-    manager's open task (answer a query, decide an escalation) and the customer's last comment."""
-    customer_task = (select(HumanTask.instance_id, func.min(HumanTask.due_at).label("due_at"))
-                     .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "customer")
-                     .group_by(HumanTask.instance_id).subquery())
-    manager_task = (select(HumanTask.instance_id, func.min(HumanTask.id).label("task_id"),
-                           func.min(HumanTask.name).label("task_name"))
-                    .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "manager")
-                    .group_by(HumanTask.instance_id).subquery())
-    verdicts = (select(Registration.approval_instance_id.label("instance_id"),
-                       func.count(Registration.id).label("total"),
-                       func.count(case((Registration.customer_decision == "approve", 1))).label("approved"),
-                       func.count(case((Registration.customer_decision == "reject", 1))).label("rejected"))
-                .where(Registration.approval_instance_id.is_not(None))
-                .group_by(Registration.approval_instance_id).subquery())
-    query = (select(WorkflowInstance, Customer.name, customer_task.c.due_at, manager_task.c.task_id,
-                    manager_task.c.task_name, verdicts.c.total, verdicts.c.approved, verdicts.c.rejected)
+                   cursor: str = "", size: int = PAGE_SIZE) -> Page:
+    """One page of approvals, newest first (then by id), with the customer, the customer's open review
+    (deadline, time left), the manager's open task (answer a query, decide an escalation) and the customer's
+    last comment.
+
+    The page is found first, on the instance's indexes; its tasks and verdicts are then read for its ids only.
+    :raises InvalidInput: a cursor that is not a page link of this list with these filters.
+    """
+    query = (select(*BOARD_COLUMNS, Customer.name.label("customer_name"))
              .join(Customer, Customer.id == WorkflowInstance.customer_id)
-             .outerjoin(customer_task, customer_task.c.instance_id == WorkflowInstance.id)
-             .outerjoin(manager_task, manager_task.c.instance_id == WorkflowInstance.id)
-             .outerjoin(verdicts, verdicts.c.instance_id == WorkflowInstance.id)
-             .where(WorkflowInstance.process_id.in_(APPROVAL_PROCESSES), visible_customer(staff))
-             .order_by(WorkflowInstance.created_at.desc(), WorkflowInstance.id.desc()).limit(limit))
+             .where(WorkflowInstance.process_id.in_(APPROVAL_PROCESSES), visible_customer(staff)))
     if customer_id is not None:
         query = query.where(WorkflowInstance.customer_id == customer_id)
     if status in ("cancelled", "error"):
@@ -74,12 +68,40 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
                             WorkflowInstance.status.not_in((InstanceStatus.CANCELLED, InstanceStatus.ERROR)))
     now = ctx.clock()
     with ctx.uow() as uow:
-        rows = uow.session.execute(query).all()
-        talks = conversations(uow.session, [row.id for row, *_ in rows])
-    return [{**_approval_view(row, customer_name, due_at, task_id, task_name, now,
-                              {"total": total or 0, "approved": approved or 0, "rejected": rejected or 0}),
-             "conversation": talks.get(row.id, [])}
-            for row, customer_name, due_at, task_id, task_name, total, approved, rejected in rows]
+        rows, after, before = fetch_page(uow.session, query, BOARD, {"status": status, "customer": customer_id},
+                                         cursor, lambda row: (row.created_at, row.id), size)
+        ids = [row.id for row in rows]
+        details = _page_details(uow.session, ids)
+        talks = conversations(uow.session, ids)
+    return Page([{**_approval_view(row, now, *details.get(row.id, (None, None, None, _NO_VERDICTS))),
+                  "conversation": talks.get(row.id, [])} for row in rows], after, before)
+
+
+_NO_VERDICTS = {"total": 0, "approved": 0, "rejected": 0}
+
+
+def _page_details(session: Session, ids: list[int]) -> dict[int, tuple]:
+    """Per instance of a page: (customer review deadline, manager task id, its name, verdict counts)."""
+    if not ids:
+        return {}
+    found: dict[int, list] = {iid: [None, None, None, dict(_NO_VERDICTS)] for iid in ids}
+    for iid, due_at in session.execute(
+            select(HumanTask.instance_id, func.min(HumanTask.due_at))
+            .where(HumanTask.instance_id.in_(ids), HumanTask.status == HumanTaskStatus.OPEN,
+                   HumanTask.role == "customer").group_by(HumanTask.instance_id)):
+        found[iid][0] = due_at
+    for iid, task_id, task_name in session.execute(
+            select(HumanTask.instance_id, func.min(HumanTask.id), func.min(HumanTask.name))
+            .where(HumanTask.instance_id.in_(ids), HumanTask.status == HumanTaskStatus.OPEN,
+                   HumanTask.role == "manager").group_by(HumanTask.instance_id)):
+        found[iid][1:3] = task_id, task_name
+    for iid, total, approved, rejected in session.execute(
+            select(Registration.approval_instance_id, func.count(Registration.id),
+                   func.count(case((Registration.customer_decision == "approve", 1))),
+                   func.count(case((Registration.customer_decision == "reject", 1))))
+            .where(Registration.approval_instance_id.in_(ids)).group_by(Registration.approval_instance_id)):
+        found[iid][3] = {"total": total, "approved": approved, "rejected": rejected}
+    return {iid: tuple(values) for iid, values in found.items()}
 
 
 def conversations(session: Session, instance_ids: list[int]) -> dict[int, list[dict]]:
@@ -100,8 +122,7 @@ def conversations(session: Session, instance_ids: list[int]) -> dict[int, list[d
     return result
 
 
-def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, task_name, now,
-                   verdicts: dict) -> dict:
+def _approval_view(row, now: datetime, due_at, task_id, task_name, verdicts: dict) -> dict:
     """`verdicts`: how many of the linked registrations the contact has approved or rejected one by one."""
     data = row.data or {}
     shown = display_status(row.status, row.case_status)
@@ -109,7 +130,7 @@ def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, t
         "id": row.id, "process_id": row.process_id,
         "kind": "Job" if row.process_id == "job_approval" else "Hours",
         "title": data.get("title") or f"Approval {row.id}", "customer_id": row.customer_id,
-        "customer_name": customer_name, "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
+        "customer_name": row.customer_name, "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
         "instance_status": row.status, "comment": data.get("comment") or "", "answer": data.get("answer") or "",
         "sent_at": iso(row.created_at), "ended_at": iso(row.ended_at), "due_at": iso(due_at),
         "time_left": _time_left(due_at, now) if row.status == InstanceStatus.RUNNING else "",
