@@ -53,10 +53,11 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
     (deadline, time left), the manager's open task (answer a query, decide an escalation) and the customer's
     last comment.
 
-    The page is found first, on the instance's indexes; its tasks and verdicts are then read for its ids only.
+    The page's ids are found first, on a covering index (the instance row is wide: its serialized state); then
+    its columns, tasks and verdicts are read for those ids only.
     :raises InvalidInput: a cursor that is not a page link of this list with these filters.
     """
-    query = (select(*BOARD_COLUMNS, Customer.name.label("customer_name"))
+    query = (select(WorkflowInstance.id, WorkflowInstance.created_at)
              .join(Customer, Customer.id == WorkflowInstance.customer_id)
              .where(WorkflowInstance.process_id.in_(APPROVAL_PROCESSES), visible_customer(staff)))
     if customer_id is not None:
@@ -68,9 +69,13 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
                             WorkflowInstance.status.not_in((InstanceStatus.CANCELLED, InstanceStatus.ERROR)))
     now = ctx.clock()
     with ctx.uow() as uow:
-        rows, after, before = fetch_page(uow.session, query, BOARD, {"status": status, "customer": customer_id},
+        keys, after, before = fetch_page(uow.session, query, BOARD, {"status": status, "customer": customer_id},
                                          cursor, lambda row: (row.created_at, row.id), size)
-        ids = [row.id for row in rows]
+        ids = [key.id for key in keys]
+        found = {row.id: row for row in uow.session.execute(
+            select(*BOARD_COLUMNS, Customer.name.label("customer_name"))
+            .join(Customer, Customer.id == WorkflowInstance.customer_id).where(WorkflowInstance.id.in_(ids)))}
+        rows = [found[iid] for iid in ids]
         details = _page_details(uow.session, ids)
         talks = conversations(uow.session, ids)
     return Page([{**_approval_view(row, now, *details.get(row.id, (None, None, None, _NO_VERDICTS))),

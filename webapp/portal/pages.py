@@ -28,8 +28,8 @@ def flash_results(results: list[dict], label: str) -> None:
 
 def render_approvals(status: int = 200, failed: dict | None = None, bulk_error: str | None = None):
     tasks = portal_views.list_review_tasks(get_ctx(), g.portal_actor, g.portal_customer.id, query_cursor())
-    return render_template("portal/approvals.html", tasks=tasks, pages=page_links(tasks), failed=failed or {}, bulk_error=bulk_error,
-                           form=request.form if bulk_error else {}), status
+    return render_template("portal/approvals.html", tasks=tasks, pages=page_links(tasks), failed=failed or {},
+                           bulk_error=bulk_error, form=request.form if bulk_error else {}), status
 
 
 @bp.get("/approvals", endpoint="approvals")

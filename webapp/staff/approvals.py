@@ -15,8 +15,8 @@ from engine.services import approval_board, approvals, company_settings
 from engine.services.staff_scope import ensure_admin
 from webapp.auth import login_required, office_required
 from webapp.extensions import get_ctx
-from webapp.pager import page_links, query_cursor
 from webapp.input_guard import parse_int, posted_ids, query_day, query_int
+from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import form_values, options, show_errors
 
@@ -59,7 +59,8 @@ def approvals_view():
     rows = approval_board.list_approvals(ctx, staff=g.staff, status=status, customer_id=customer,
                                          cursor=query_cursor())
     return render_template(
-        "staff/approvals/board.html", rows=rows, pages=page_links(rows), status=status, customer=customer, labels=approval_board.STATUS_LABELS,
+        "staff/approvals/board.html", rows=rows, pages=page_links(rows), status=status, customer=customer,
+        labels=approval_board.STATUS_LABELS,
         jobs=approval_board.list_sendable_jobs(ctx, staff=g.staff), date_from=date_from, date_to=date_to,
         hours=approval_board.list_unsent_hours(ctx, staff=g.staff, date_from=date_from, date_to=date_to))
 
