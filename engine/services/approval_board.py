@@ -72,41 +72,35 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
         keys, after, before = fetch_page(uow.session, query, BOARD, {"status": status, "customer": customer_id},
                                          cursor, lambda row: (row.created_at, row.id), size)
         ids = [key.id for key in keys]
-        found = {row.id: row for row in uow.session.execute(
-            select(*BOARD_COLUMNS, Customer.name.label("customer_name"))
-            .join(Customer, Customer.id == WorkflowInstance.customer_id).where(WorkflowInstance.id.in_(ids)))}
-        rows = [found[iid] for iid in ids]
-        details = _page_details(uow.session, ids)
+        found = {row.id: row for row in uow.session.execute(_page_rows(ids))} if ids else {}
         talks = conversations(uow.session, ids)
-    return Page([{**_approval_view(row, now, *details.get(row.id, (None, None, None, _NO_VERDICTS))),
-                  "conversation": talks.get(row.id, [])} for row in rows], after, before)
+    return Page([{**_approval_view(found[iid], now), "conversation": talks.get(iid, [])} for iid in ids],
+                after, before)
 
 
-_NO_VERDICTS = {"total": 0, "approved": 0, "rejected": 0}
+def _open_task(role: str, column):
+    """The first open task of `role` of the row's instance (a correlated subquery: one index lookup per row)."""
+    return (select(func.min(column)).where(HumanTask.instance_id == WorkflowInstance.id,
+                                           HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == role)
+            .scalar_subquery())
 
 
-def _page_details(session: Session, ids: list[int]) -> dict[int, tuple]:
-    """Per instance of a page: (customer review deadline, manager task id, its name, verdict counts)."""
-    if not ids:
-        return {}
-    found: dict[int, list] = {iid: [None, None, None, dict(_NO_VERDICTS)] for iid in ids}
-    for iid, due_at in session.execute(
-            select(HumanTask.instance_id, func.min(HumanTask.due_at))
-            .where(HumanTask.instance_id.in_(ids), HumanTask.status == HumanTaskStatus.OPEN,
-                   HumanTask.role == "customer").group_by(HumanTask.instance_id)):
-        found[iid][0] = due_at
-    for iid, task_id, task_name in session.execute(
-            select(HumanTask.instance_id, func.min(HumanTask.id), func.min(HumanTask.name))
-            .where(HumanTask.instance_id.in_(ids), HumanTask.status == HumanTaskStatus.OPEN,
-                   HumanTask.role == "manager").group_by(HumanTask.instance_id)):
-        found[iid][1:3] = task_id, task_name
-    for iid, total, approved, rejected in session.execute(
-            select(Registration.approval_instance_id, func.count(Registration.id),
-                   func.count(case((Registration.customer_decision == "approve", 1))),
-                   func.count(case((Registration.customer_decision == "reject", 1))))
-            .where(Registration.approval_instance_id.in_(ids)).group_by(Registration.approval_instance_id)):
-        found[iid][3] = {"total": total, "approved": approved, "rejected": rejected}
-    return {iid: tuple(values) for iid, values in found.items()}
+def _verdicts(decision: str | None):
+    """How many linked registrations the contact decided `decision` (None: how many are linked at all)."""
+    counted = Registration.id if decision is None else case((Registration.customer_decision == decision, 1))
+    return (select(func.count(counted)).where(Registration.approval_instance_id == WorkflowInstance.id)
+            .scalar_subquery())
+
+
+def _page_rows(ids: list[int]):
+    """A page's rows with their customer, open tasks and verdicts, in one statement (one round trip)."""
+    return (select(*BOARD_COLUMNS, Customer.name.label("customer_name"),
+                   _open_task("customer", HumanTask.due_at).label("due_at"),
+                   _open_task("manager", HumanTask.id).label("task_id"),
+                   _open_task("manager", HumanTask.name).label("task_name"),
+                   _verdicts(None).label("total"), _verdicts("approve").label("approved"),
+                   _verdicts("reject").label("rejected"))
+            .join(Customer, Customer.id == WorkflowInstance.customer_id).where(WorkflowInstance.id.in_(ids)))
 
 
 def conversations(session: Session, instance_ids: list[int]) -> dict[int, list[dict]]:
@@ -127,8 +121,9 @@ def conversations(session: Session, instance_ids: list[int]) -> dict[int, list[d
     return result
 
 
-def _approval_view(row, now: datetime, due_at, task_id, task_name, verdicts: dict) -> dict:
-    """`verdicts`: how many of the linked registrations the contact has approved or rejected one by one."""
+def _approval_view(row, now: datetime) -> dict:
+    """`row.total`, `.approved`, `.rejected`: how many linked registrations there are, and how many the contact
+    has approved or rejected one by one."""
     data = row.data or {}
     shown = display_status(row.status, row.case_status)
     return {
@@ -137,12 +132,13 @@ def _approval_view(row, now: datetime, due_at, task_id, task_name, verdicts: dic
         "title": data.get("title") or f"Approval {row.id}", "customer_id": row.customer_id,
         "customer_name": row.customer_name, "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
         "instance_status": row.status, "comment": data.get("comment") or "", "answer": data.get("answer") or "",
-        "sent_at": iso(row.created_at), "ended_at": iso(row.ended_at), "due_at": iso(due_at),
-        "time_left": _time_left(due_at, now) if row.status == InstanceStatus.RUNNING else "",
+        "sent_at": iso(row.created_at), "ended_at": iso(row.ended_at), "due_at": iso(row.due_at),
+        "time_left": _time_left(row.due_at, now) if row.status == InstanceStatus.RUNNING else "",
         "paused": row.case_status == "queried" and row.status == InstanceStatus.RUNNING,
-        "manager_task_id": task_id, "manager_task_name": task_name,
+        "manager_task_id": row.task_id, "manager_task_name": row.task_name,
         "can_cancel": row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR),
-        "can_resend": row.case_status not in APPROVED_CASE, "verdicts": verdicts,
+        "can_resend": row.case_status not in APPROVED_CASE,
+        "verdicts": {"total": row.total, "approved": row.approved, "rejected": row.rejected},
     }
 
 
