@@ -95,11 +95,13 @@ def _print_tasks(tasks: list[dict]) -> None:
 
 
 def cmd_tasks(ctx: Context, args) -> None:
-    tasks = list_open_tasks(ctx, args.instance)
+    tasks = list_open_tasks(ctx, args.instance, cursor=args.cursor)
     if args.json:
         print(json.dumps(tasks, indent=2))
     else:
         _print_tasks(tasks)
+    if tasks.next_cursor:  # on stderr, so --json stays one JSON list
+        print(f"more: signoff tasks --cursor {tasks.next_cursor}", file=sys.stderr)
 
 
 def cmd_complete(ctx: Context, args) -> None:
@@ -237,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_start)
     p = sub.add_parser("tasks", help="list open human tasks")
     p.add_argument("--instance", type=int)
+    p.add_argument("--cursor", default="", help="the next page, as printed after a full page")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_tasks)
     p = sub.add_parser("complete", help="complete a human task with form data")

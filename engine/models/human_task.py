@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UtcDateTime
@@ -17,6 +17,8 @@ class HumanTaskStatus(enum.StrEnum):
 
 class HumanTask(Base):
     __tablename__ = "human_task"
+    # the inbox and the portal: open tasks of a lane and customer by deadline (migration 0015)
+    __table_args__ = (Index("ix_human_task_open_lane_customer_due", "status", "role", "customer_id", "due_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), index=True)

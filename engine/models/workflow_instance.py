@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UtcDateTime
@@ -18,6 +18,11 @@ class InstanceStatus(enum.StrEnum):
 
 class WorkflowInstance(Base):
     __tablename__ = "workflow_instance"
+    # the Customer Approval board and the case lists: newest first, per customer or case status (migration 0015)
+    __table_args__ = (Index("ix_workflow_instance_board", "customer_id", "case_status", "status", "process_id",
+                            "created_at", "id"),
+                      Index("ix_workflow_instance_case_status_created", "case_status", "created_at", "id"),
+                      Index("ix_workflow_instance_created", "created_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)

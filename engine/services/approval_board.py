@@ -1,6 +1,6 @@
 """Read side of the Customer Approval screen: everything under approval, and what can be sent.
 
-Every list is one query, narrowed to the customers the staff member may see.
+Every list is narrowed to the customers the staff member may see; the board comes a page at a time.
 """
 
 from collections import defaultdict
@@ -24,6 +24,7 @@ from engine.models import (
 from engine.services.approval_status import STATUS_LABELS, display_status, job_statuses
 from engine.services.approvals import ACTIVE_CASE, APPROVED_CASE, SENDABLE
 from engine.services.context import Context
+from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import StaffMember, visible_customer
 
 APPROVAL_PROCESSES = ("job_approval", "timesheet_approval")
@@ -40,31 +41,25 @@ def _time_left(due_at: datetime | None, now: datetime) -> str:
     return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
 
 
+BOARD = Keyset("approvals", (WorkflowInstance.created_at, WorkflowInstance.id), ("datetime", "int"), descending=True)
+BOARD_COLUMNS = (WorkflowInstance.id, WorkflowInstance.process_id, WorkflowInstance.status,
+                 WorkflowInstance.case_status, WorkflowInstance.customer_id, WorkflowInstance.data,
+                 WorkflowInstance.created_at, WorkflowInstance.ended_at)  # never the serialized state
+
+
 def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", customer_id: int | None = None,
-                   limit: int = 200) -> list[dict]:
-    """Approvals newest first, with the customer, the customer's open review (deadline, time left), the
-    manager's open task (answer a query, decide an escalation) and the customer's last comment."""
-    customer_task = (select(HumanTask.instance_id, func.min(HumanTask.due_at).label("due_at"))
-                     .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "customer")
-                     .group_by(HumanTask.instance_id).subquery())
-    manager_task = (select(HumanTask.instance_id, func.min(HumanTask.id).label("task_id"),
-                           func.min(HumanTask.name).label("task_name"))
-                    .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "manager")
-                    .group_by(HumanTask.instance_id).subquery())
-    verdicts = (select(Registration.approval_instance_id.label("instance_id"),
-                       func.count(Registration.id).label("total"),
-                       func.count(case((Registration.customer_decision == "approve", 1))).label("approved"),
-                       func.count(case((Registration.customer_decision == "reject", 1))).label("rejected"))
-                .where(Registration.approval_instance_id.is_not(None))
-                .group_by(Registration.approval_instance_id).subquery())
-    query = (select(WorkflowInstance, Customer.name, customer_task.c.due_at, manager_task.c.task_id,
-                    manager_task.c.task_name, verdicts.c.total, verdicts.c.approved, verdicts.c.rejected)
+                   cursor: str = "", size: int = PAGE_SIZE) -> Page:
+    """One page of approvals, newest first (then by id), with the customer, the customer's open review
+    (deadline, time left), the manager's open task (answer a query, decide an escalation) and the customer's
+    last comment.
+
+    The page's ids are found first, on a covering index (the instance row is wide: its serialized state); then
+    its columns, tasks and verdicts are read for those ids only.
+    :raises InvalidInput: a cursor that is not a page link of this list with these filters.
+    """
+    query = (select(WorkflowInstance.id, WorkflowInstance.created_at)
              .join(Customer, Customer.id == WorkflowInstance.customer_id)
-             .outerjoin(customer_task, customer_task.c.instance_id == WorkflowInstance.id)
-             .outerjoin(manager_task, manager_task.c.instance_id == WorkflowInstance.id)
-             .outerjoin(verdicts, verdicts.c.instance_id == WorkflowInstance.id)
-             .where(WorkflowInstance.process_id.in_(APPROVAL_PROCESSES), visible_customer(staff))
-             .order_by(WorkflowInstance.created_at.desc(), WorkflowInstance.id.desc()).limit(limit))
+             .where(WorkflowInstance.process_id.in_(APPROVAL_PROCESSES), visible_customer(staff)))
     if customer_id is not None:
         query = query.where(WorkflowInstance.customer_id == customer_id)
     if status in ("cancelled", "error"):
@@ -74,12 +69,38 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
                             WorkflowInstance.status.not_in((InstanceStatus.CANCELLED, InstanceStatus.ERROR)))
     now = ctx.clock()
     with ctx.uow() as uow:
-        rows = uow.session.execute(query).all()
-        talks = conversations(uow.session, [row.id for row, *_ in rows])
-    return [{**_approval_view(row, customer_name, due_at, task_id, task_name, now,
-                              {"total": total or 0, "approved": approved or 0, "rejected": rejected or 0}),
-             "conversation": talks.get(row.id, [])}
-            for row, customer_name, due_at, task_id, task_name, total, approved, rejected in rows]
+        keys, after, before = fetch_page(uow.session, query, BOARD, {"status": status, "customer": customer_id},
+                                         cursor, lambda row: (row.created_at, row.id), size)
+        ids = [key.id for key in keys]
+        found = {row.id: row for row in uow.session.execute(_page_rows(ids))} if ids else {}
+        talks = conversations(uow.session, ids)
+    return Page([{**_approval_view(found[iid], now), "conversation": talks.get(iid, [])} for iid in ids],
+                after, before)
+
+
+def _open_task(role: str, column):
+    """The first open task of `role` of the row's instance (a correlated subquery: one index lookup per row)."""
+    return (select(func.min(column)).where(HumanTask.instance_id == WorkflowInstance.id,
+                                           HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == role)
+            .scalar_subquery())
+
+
+def _verdicts(decision: str | None):
+    """How many linked registrations the contact decided `decision` (None: how many are linked at all)."""
+    counted = Registration.id if decision is None else case((Registration.customer_decision == decision, 1))
+    return (select(func.count(counted)).where(Registration.approval_instance_id == WorkflowInstance.id)
+            .scalar_subquery())
+
+
+def _page_rows(ids: list[int]):
+    """A page's rows with their customer, open tasks and verdicts, in one statement (one round trip)."""
+    return (select(*BOARD_COLUMNS, Customer.name.label("customer_name"),
+                   _open_task("customer", HumanTask.due_at).label("due_at"),
+                   _open_task("manager", HumanTask.id).label("task_id"),
+                   _open_task("manager", HumanTask.name).label("task_name"),
+                   _verdicts(None).label("total"), _verdicts("approve").label("approved"),
+                   _verdicts("reject").label("rejected"))
+            .join(Customer, Customer.id == WorkflowInstance.customer_id).where(WorkflowInstance.id.in_(ids)))
 
 
 def conversations(session: Session, instance_ids: list[int]) -> dict[int, list[dict]]:
@@ -100,23 +121,24 @@ def conversations(session: Session, instance_ids: list[int]) -> dict[int, list[d
     return result
 
 
-def _approval_view(row: WorkflowInstance, customer_name: str, due_at, task_id, task_name, now,
-                   verdicts: dict) -> dict:
-    """`verdicts`: how many of the linked registrations the contact has approved or rejected one by one."""
+def _approval_view(row, now: datetime) -> dict:
+    """`row.total`, `.approved`, `.rejected`: how many linked registrations there are, and how many the contact
+    has approved or rejected one by one."""
     data = row.data or {}
     shown = display_status(row.status, row.case_status)
     return {
         "id": row.id, "process_id": row.process_id,
         "kind": "Job" if row.process_id == "job_approval" else "Hours",
         "title": data.get("title") or f"Approval {row.id}", "customer_id": row.customer_id,
-        "customer_name": customer_name, "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
+        "customer_name": row.customer_name, "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
         "instance_status": row.status, "comment": data.get("comment") or "", "answer": data.get("answer") or "",
-        "sent_at": iso(row.created_at), "ended_at": iso(row.ended_at), "due_at": iso(due_at),
-        "time_left": _time_left(due_at, now) if row.status == InstanceStatus.RUNNING else "",
+        "sent_at": iso(row.created_at), "ended_at": iso(row.ended_at), "due_at": iso(row.due_at),
+        "time_left": _time_left(row.due_at, now) if row.status == InstanceStatus.RUNNING else "",
         "paused": row.case_status == "queried" and row.status == InstanceStatus.RUNNING,
-        "manager_task_id": task_id, "manager_task_name": task_name,
+        "manager_task_id": row.task_id, "manager_task_name": row.task_name,
         "can_cancel": row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR),
-        "can_resend": row.case_status not in APPROVED_CASE, "verdicts": verdicts,
+        "can_resend": row.case_status not in APPROVED_CASE,
+        "verdicts": {"total": row.total, "approved": row.approved, "rejected": row.rejected},
     }
 
 

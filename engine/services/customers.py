@@ -14,6 +14,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.isotime import iso
 from engine.models import Contact, Customer, Job
 from engine.services.context import Context
+from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.portal_auth import end_customer_sessions, queue_invitations
 from engine.services.staff_scope import StaffMember, ensure_office_role, get_visible_customer, visible_customer
 
@@ -25,6 +26,8 @@ TEXT_MAX = 5000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MOBILE = re.compile(r"^\+?[0-9 ()./-]{3,}$")
 
+CUSTOMER_NAME = func.lower(Customer.name).label("sort_name")  # matches the index ix_customer_lower_name_id
+CUSTOMERS = Keyset("customers", (CUSTOMER_NAME, Customer.id), ("str", "int"))
 
 
 def _text(value: str | None) -> str:
@@ -189,16 +192,17 @@ def set_portal_access(ctx: Context, customer_id: int, granted: bool, *, staff: S
         return _customer_view(customer)
 
 
-def list_customers(ctx: Context, include_archived: bool = False, search: str = "", *, staff: StaffMember) -> list[dict]:
-    """Customers by name with their contact and job counts, in one query; `search` matches name or website.
+def list_customers(ctx: Context, include_archived: bool = False, search: str = "", *, staff: StaffMember,
+                   cursor: str = "", size: int = PAGE_SIZE) -> Page:
+    """One page of customers by name (then id) with their contact and job counts; `search` matches name or website.
 
     :raises NotAllowed: employees.
+    :raises InvalidInput: a cursor that is not a page link of this list with these filters.
     """
     ensure_office_role(staff)
     contacts = select(func.count(Contact.id)).where(Contact.customer_id == Customer.id).scalar_subquery()
     jobs = select(func.count(Job.id)).where(Job.customer_id == Customer.id).scalar_subquery()
-    query = (select(Customer, contacts, jobs).where(visible_customer(staff))
-             .order_by(func.lower(Customer.name), Customer.id))
+    query = select(Customer, contacts, jobs, CUSTOMER_NAME).where(visible_customer(staff))
     if not include_archived:
         query = query.where(Customer.archived.is_(False))
     term = _text(search).lower()
@@ -206,8 +210,10 @@ def list_customers(ctx: Context, include_archived: bool = False, search: str = "
         query = query.where(or_(func.lower(Customer.name).contains(term, autoescape=True),
                                 func.lower(Customer.website).contains(term, autoescape=True)))
     with ctx.uow() as uow:
-        rows = uow.session.execute(query).all()
-    return [_customer_view(customer, contact_count, job_count) for customer, contact_count, job_count in rows]
+        rows, after, before = fetch_page(uow.session, query, CUSTOMERS, {"archived": include_archived, "q": term},
+                                         cursor, lambda row: (row[3], row[0].id), size)
+    return Page([_customer_view(customer, contact_count, job_count) for customer, contact_count, job_count, _ in rows],
+                after, before)
 
 
 def get_customer(ctx: Context, customer_id: int, *, staff: StaffMember) -> dict:

@@ -1,4 +1,4 @@
-"""Read-only queries returning plain view dicts (for the CLI, pages and JSON)."""
+"""Read-only queries returning plain view dicts (for the CLI, pages and JSON); lists come a page at a time."""
 
 from datetime import datetime, timedelta
 
@@ -8,9 +8,12 @@ from engine.errors import NotFound
 from engine.isotime import iso
 from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
 from engine.services.context import SYSTEM, Actor, Context
+from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import actor_sees, get_actor_task
 
 DUE_SOON = timedelta(days=2)
+BY_ID = Keyset("tasks", (HumanTask.id,), ("int",))
+BY_DEADLINE = Keyset("inbox", (HumanTask.due_at, HumanTask.id), ("datetime", "int"), nulls_last=True)
 
 
 def _task_view(task: HumanTask) -> dict:
@@ -21,15 +24,21 @@ def _task_view(task: HumanTask) -> dict:
     }
 
 
-def list_open_tasks(ctx: Context, instance_id: int | None = None, actor: Actor = SYSTEM) -> list[dict]:
-    """Open human tasks of cases in the actor's scope (every one for the system), oldest first, optionally of
-    one instance."""
+def list_open_tasks(ctx: Context, instance_id: int | None = None, actor: Actor = SYSTEM, cursor: str = "",
+                    size: int = PAGE_SIZE) -> Page:
+    """One page of the open human tasks of cases in the actor's scope (every one for the system), oldest first,
+    optionally of one instance.
+
+    :raises InvalidInput: a cursor that is not a page link of this list.
+    """
     query = (select(HumanTask).where(HumanTask.status == HumanTaskStatus.OPEN,
-                                     actor_sees(actor, HumanTask.customer_id)).order_by(HumanTask.id))
+                                     actor_sees(actor, HumanTask.customer_id)))
     if instance_id is not None:
         query = query.where(HumanTask.instance_id == instance_id)
     with ctx.uow() as uow:
-        return [_task_view(task) for task in uow.session.scalars(query)]
+        rows, after, before = fetch_page(uow.session, query, BY_ID, {"instance": instance_id}, cursor,
+                                         lambda row: (row[0].id,), size)
+        return Page([_task_view(task) for task, in rows], after, before)
 
 
 def urgency(due_at: datetime | None, now: datetime) -> str:
@@ -41,26 +50,31 @@ def urgency(due_at: datetime | None, now: datetime) -> str:
     return "soon" if due_at - now <= DUE_SOON else ""
 
 
-def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "") -> list[dict]:
-    """The open tasks `actor` may complete (its lanes, its customers' cases), soonest deadline first, with process
-    id and urgency.
+def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", cursor: str = "",
+               size: int = PAGE_SIZE) -> Page:
+    """One page of the open tasks `actor` may complete (its lanes, its customers' cases), soonest deadline first
+    (then by id), with process id and urgency.
 
     `due` is "" (all), "soon" (overdue or due within two days) or "overdue"; any other value lists all.
+    :raises InvalidInput: a cursor that is not a page link of this list with these filters.
     """
     now = ctx.clock()
-    query = (select(HumanTask, WorkflowInstance.process_id).join(WorkflowInstance)
+    query = (select(HumanTask, WorkflowInstance.process_id)
+             .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
              .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)),
-                    actor_sees(actor, HumanTask.customer_id))
-             .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
+                    actor_sees(actor, HumanTask.customer_id)))
     if process_id:
         query = query.where(WorkflowInstance.process_id == process_id)
     if due == "overdue":
         query = query.where(HumanTask.due_at < now)
     elif due == "soon":
         query = query.where(HumanTask.due_at <= now + DUE_SOON)
+    filters = {"process": process_id, "due": due if due in ("soon", "overdue") else ""}
     with ctx.uow() as uow:
-        rows = uow.session.execute(query).all()
-    return [{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now)} for task, process in rows]
+        rows, after, before = fetch_page(uow.session, query, BY_DEADLINE, filters, cursor,
+                                         lambda row: (row[0].due_at, row[0].id), size)
+    return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now)}
+                 for task, process in rows], after, before)
 
 
 def list_process_ids(ctx: Context) -> list[str]:

@@ -25,7 +25,8 @@ from engine.models import (
 )
 from engine.services.approval_status import job_statuses
 from engine.services.context import Actor, Context
-from engine.services.inbox import urgency
+from engine.services.inbox import BY_DEADLINE, urgency
+from engine.services.paging import PAGE_SIZE, Page, fetch_page
 from engine.services.portal_scope import KIND_SECTIONS, portal_scope, require_section
 from engine.services.portal_visits import visits_by_day
 from engine.services.work_fields import duration_text, money_text
@@ -73,30 +74,44 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
     }
 
 
-def _review_tasks(session: Session, customer_id: int, now: datetime) -> list[dict]:
-    query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data)
-             .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
-             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "customer",
-                    HumanTask.customer_id == customer_id, WorkflowInstance.status == InstanceStatus.RUNNING)
-             .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
-    return [{"id": task.id, "name": task.name, "element_id": task.element_id, "instance_id": task.instance_id,
-             "title": (data or {}).get("title") or task.name, "kind": "Job" if process == "job_approval" else "Hours",
-             "due_at": iso(task.due_at), "urgency": urgency(task.due_at, now), "form": task.form}
-            for task, process, data in session.execute(query)]
+def _review_query(customer_id: int):
+    """The customer's open reviews of running instances; only the columns a list shows (no serialized state)."""
+    return (select(HumanTask.id, HumanTask.name, HumanTask.element_id, HumanTask.instance_id, HumanTask.due_at,
+                   HumanTask.form, WorkflowInstance.process_id, WorkflowInstance.data)
+            .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
+            .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "customer",
+                   HumanTask.customer_id == customer_id, WorkflowInstance.status == InstanceStatus.RUNNING))
 
 
-def list_review_tasks(ctx: Context, actor: Actor, customer_id: int) -> list[dict]:
-    """The customer's open reviews, soonest deadline first, each with the work under review as "evidence"
-    (registrations of the kinds the portal shows; hours with the same employee's visits that day).
+def _review_view(row, now: datetime) -> dict:
+    return {"id": row.id, "name": row.name, "element_id": row.element_id, "instance_id": row.instance_id,
+            "title": (row.data or {}).get("title") or row.name,
+            "kind": "Job" if row.process_id == "job_approval" else "Hours",
+            "due_at": iso(row.due_at), "urgency": urgency(row.due_at, now), "form": row.form}
+
+
+def _review_tasks(session: Session, customer_id: int, now: datetime, cursor: str = "",
+                  size: int = PAGE_SIZE) -> Page:
+    """One page of the customer's open reviews, soonest deadline first (then by id)."""
+    rows, after, before = fetch_page(session, _review_query(customer_id), BY_DEADLINE, {"customer": customer_id},
+                                     cursor, lambda row: (row.due_at, row.id), size)
+    return Page([_review_view(row, now) for row in rows], after, before)
+
+
+def list_review_tasks(ctx: Context, actor: Actor, customer_id: int, cursor: str = "", size: int = PAGE_SIZE) -> Page:
+    """One page of the customer's open reviews, soonest deadline first, each with the work under review as
+    "evidence" (registrations of the kinds the portal shows; hours with the same employee's visits that day).
 
     :raises NotFound: a customer the actor does not act for.
+    :raises InvalidInput: a cursor that is not a page link of this list.
     """
     with ctx.uow() as uow:
         session = uow.session
         _, sections = portal_scope(session, actor, customer_id)
-        tasks = _review_tasks(session, customer_id, ctx.clock())
+        tasks = _review_tasks(session, customer_id, ctx.clock(), cursor, size)
         evidence = _evidence(session, customer_id, [t["instance_id"] for t in tasks], sections, ctx.settings.zone)
-    return [{**task, "evidence": evidence.get(task["instance_id"], [])} for task in tasks]
+    return Page([{**task, "evidence": evidence.get(task["instance_id"], [])} for task in tasks],
+                tasks.next_cursor, tasks.prev_cursor)
 
 
 def get_review_task(ctx: Context, actor: Actor, customer_id: int, task_id: int) -> dict:
@@ -104,10 +119,15 @@ def get_review_task(ctx: Context, actor: Actor, customer_id: int, task_id: int) 
 
     :raises NotFound: another customer's task, or a task that is not open for review.
     """
-    for task in list_review_tasks(ctx, actor, customer_id):
-        if task["id"] == task_id:
-            return task
-    raise NotFound(f"no task {task_id}")
+    with ctx.uow() as uow:
+        session = uow.session
+        _, sections = portal_scope(session, actor, customer_id)
+        row = session.execute(_review_query(customer_id).where(HumanTask.id == task_id)).first()
+        if row is None:
+            raise NotFound(f"no task {task_id}")
+        task = _review_view(row, ctx.clock())
+        evidence = _evidence(session, customer_id, [task["instance_id"]], sections, ctx.settings.zone)
+    return {**task, "evidence": evidence.get(task["instance_id"], [])}
 
 
 def _registration_view(row: Registration, employee_name: str) -> dict:

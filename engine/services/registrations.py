@@ -15,6 +15,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.isotime import iso
 from engine.models import ApprovalStatus, Customer, Job, Registration, RegistrationKind, StaffUser
 from engine.services.context import Context
+from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import OFFICE_ROLES, StaffMember, visible_customer
 from engine.services.work_fields import (
     duration_text,
@@ -32,6 +33,7 @@ JobRow = aliased(Job)
 STATUS_TEXT = {ApprovalStatus.SUBMITTED: "submitted for approval", ApprovalStatus.APPROVED: "approved",
                ApprovalStatus.REJECTED: "rejected", ApprovalStatus.QUERIED: "queried by the customer"}
 
+REGISTRATIONS = Keyset("registrations", (Registration.work_date, Registration.id), ("date", "int"), descending=True)
 
 
 def _view(reg: Registration, job_name: str, customer_id: int, customer_name: str, employee_name: str) -> dict:
@@ -210,10 +212,12 @@ def get_registration(ctx: Context, *, staff: StaffMember, registration_id: int) 
 
 def list_registrations(ctx: Context, *, staff: StaffMember, job_id: int | None = None,
                        customer_id: int | None = None, employee_id: int | None = None, kind: str | None = None,
-                       status: str | None = None, date_from=None, date_to=None) -> dict:
-    """Registrations in scope (one query), newest work date first, with totals: {"rows": [...], "totals": {...}}.
+                       status: str | None = None, date_from=None, date_to=None, cursor: str = "",
+                       size: int = PAGE_SIZE) -> dict:
+    """One page of the registrations in scope, newest work date first (then by id), with the totals of every
+    row the filters match: {"rows": Page, "totals": {...}}.
 
-    :raises InvalidInput: unknown kind or status, bad dates, period end before start.
+    :raises InvalidInput: unknown kind or status, bad dates, period end before start, a cursor of another list.
     """
     problems = period_filter_problems(date_from, date_to)
     start, end = parse_date([], "date_from", date_from), parse_date([], "date_to", date_to)
@@ -233,14 +237,18 @@ def list_registrations(ctx: Context, *, staff: StaffMember, job_id: int | None =
         query = query.where(Registration.work_date >= start)
     if end:
         query = query.where(Registration.work_date <= end)
-    query = query.order_by(Registration.work_date.desc(), Registration.id.desc())
+    filters = {"job": job_id, "customer": customer_id, "employee": employee_id, "kind": kind or "",
+               "status": status or "", "from": start, "to": end}
+    sums = query.with_only_columns(func.count(Registration.id), func.sum(Registration.minutes),
+                                   func.sum(Registration.amount_cents), func.sum(Registration.distance_km))
     with ctx.uow() as uow:
-        rows = [_view(*row) for row in uow.session.execute(query)]
-    minutes = sum(r["minutes"] or 0 for r in rows)
-    cents = sum(r["amount_cents"] or 0 for r in rows)
-    km = round(sum(r["distance_km"] or 0 for r in rows), 2)
-    return {"rows": rows, "totals": {"minutes": minutes, "duration": duration_text(minutes), "amount_cents": cents,
-                                     "amount": money_text(cents), "km": km, "count": len(rows)}}
+        rows, after, before = fetch_page(uow.session, query, REGISTRATIONS, filters, cursor,
+                                         lambda row: (row[0].work_date, row[0].id), size)
+        count, minutes, cents, km = uow.session.execute(sums).one()
+    minutes, cents = minutes or 0, cents or 0
+    return {"rows": Page([_view(*row) for row in rows], after, before),
+            "totals": {"minutes": minutes, "duration": duration_text(minutes), "amount_cents": cents,
+                       "amount": money_text(cents), "km": round(km or 0, 2), "count": count}}
 
 
 def receipt_file(ctx: Context, *, staff: StaffMember, registration_id: int) -> tuple[Path, str, str]:

@@ -15,6 +15,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.isotime import iso, local_midnight
 from engine.models import Customer, Job, StaffUser, Visit, VisitPhoto
 from engine.services.context import Context
+from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import OFFICE_ROLES, StaffMember, visible_customer
 from engine.services.work_fields import duration_text, minutes_between, parse_date, period_filter_problems, visit_fields
 from engine.storage import IMAGE
@@ -23,6 +24,9 @@ from engine.storage import IMAGE
 # auto-correlate (joining `job` itself would leave that EXISTS without a FROM clause).
 JobRow = aliased(Job)
 
+# when a visit happens: planned, else checked in, else created (never NULL, since created_at is not)
+VISIT_WHEN = func.coalesce(Visit.planned_start, Visit.checked_in_at, Visit.created_at).label("visit_when")
+VISITS = Keyset("visits", (VISIT_WHEN, Visit.id), ("datetime", "int"), descending=True)
 
 
 def _shown(ctx: Context, moment: datetime) -> str:
@@ -251,19 +255,21 @@ def get_visit(ctx: Context, *, staff: StaffMember, visit_id: int) -> dict:
 
 
 def list_visits(ctx: Context, *, staff: StaffMember, customer_id: int | None = None,
-                employee_id: int | None = None, date_from=None, date_to=None) -> list[dict]:
-    """Visits in scope with photo counts and durations (one query), latest planned/checked-in first.
+                employee_id: int | None = None, date_from=None, date_to=None, cursor: str = "",
+                size: int = PAGE_SIZE) -> Page:
+    """One page of the visits in scope with photo counts and durations, latest planned/checked-in first (then
+    by id).
 
     The period filters on the planned start, or the check-in for unplanned visits (days in the company's time
     zone, inclusive).
-    :raises InvalidInput: bad dates, period end before start.
+    :raises InvalidInput: bad dates, period end before start, a cursor of another list.
     """
     problems = period_filter_problems(date_from, date_to)
     if problems:
         raise InvalidInput("; ".join(problems))
-    counts = select(VisitPhoto.visit_id, func.count().label("n")).group_by(VisitPhoto.visit_id).subquery()
-    when = func.coalesce(Visit.planned_start, Visit.checked_in_at, Visit.created_at)
-    query = _scoped(staff).add_columns(func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.visit_id == Visit.id)
+    photos = select(func.count(VisitPhoto.id)).where(VisitPhoto.visit_id == Visit.id).scalar_subquery()
+    query = _scoped(staff).add_columns(photos, VISIT_WHEN)
+    when = VISIT_WHEN
     if customer_id is not None:
         query = query.where(Visit.customer_id == customer_id)
     if employee_id is not None:
@@ -273,9 +279,11 @@ def list_visits(ctx: Context, *, staff: StaffMember, customer_id: int | None = N
         query = query.where(when >= local_midnight(start, ctx.settings.zone))
     if end:
         query = query.where(when < local_midnight(end + timedelta(days=1), ctx.settings.zone))
+    filters = {"customer": customer_id, "employee": employee_id, "from": start, "to": end}
     with ctx.uow() as uow:
-        rows = uow.session.execute(query.order_by(when.desc(), Visit.id.desc())).all()
-    return [_view(*row[:4], photo_count=row[4]) for row in rows]
+        rows, after, before = fetch_page(uow.session, query, VISITS, filters, cursor,
+                                         lambda row: (row[5], row[0].id), size)
+    return Page([_view(*row[:4], photo_count=row[4]) for row in rows], after, before)
 
 
 def list_visit_choices(ctx: Context, *, staff: StaffMember) -> dict:

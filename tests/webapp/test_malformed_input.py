@@ -18,7 +18,7 @@ from webapp import create_app
 HUGE = 99999999999999999999
 INT_ARGS = ("customer", "employee", "job", "visit")
 DATE_ARGS = ("from", "to", "date_from", "date_to", "anchor")
-TEXT_ARGS = ("q", "kind", "status", "process", "due", "view", "next", "download", "archived")
+TEXT_ARGS = ("q", "kind", "status", "process", "due", "view", "next", "download", "archived", "cursor")
 
 
 @pytest.fixture

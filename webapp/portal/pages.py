@@ -10,6 +10,7 @@ from engine.errors import InvalidInput, TaskAlreadyCompleted
 from engine.services import instances, portal_decisions, portal_views
 from webapp.extensions import get_ctx
 from webapp.input_guard import posted_ids, query_day, query_int
+from webapp.pager import page_links, query_cursor
 from webapp.portal import bp
 from webapp.portal.auth import portal_login_required
 from webapp.staff.forms import field_errors, task_form_data
@@ -26,9 +27,9 @@ def flash_results(results: list[dict], label: str) -> None:
 
 
 def render_approvals(status: int = 200, failed: dict | None = None, bulk_error: str | None = None):
-    tasks = portal_views.list_review_tasks(get_ctx(), g.portal_actor, g.portal_customer.id)
-    return render_template("portal/approvals.html", tasks=tasks, failed=failed or {}, bulk_error=bulk_error,
-                           form=request.form if bulk_error else {}), status
+    tasks = portal_views.list_review_tasks(get_ctx(), g.portal_actor, g.portal_customer.id, query_cursor())
+    return render_template("portal/approvals.html", tasks=tasks, pages=page_links(tasks), failed=failed or {},
+                           bulk_error=bulk_error, form=request.form if bulk_error else {}), status
 
 
 @bp.get("/approvals", endpoint="approvals")

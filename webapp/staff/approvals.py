@@ -16,6 +16,7 @@ from engine.services.staff_scope import ensure_admin
 from webapp.auth import login_required, office_required
 from webapp.extensions import get_ctx
 from webapp.input_guard import parse_int, posted_ids, query_day, query_int
+from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import form_values, options, show_errors
 
@@ -55,9 +56,11 @@ def approvals_view():
     approvals.ensure_may_send(g.staff)
     status, customer = request.args.get("status", ""), query_int("customer")
     date_from, date_to = _period_args()
-    rows = approval_board.list_approvals(ctx, staff=g.staff, status=status, customer_id=customer)
+    rows = approval_board.list_approvals(ctx, staff=g.staff, status=status, customer_id=customer,
+                                         cursor=query_cursor())
     return render_template(
-        "staff/approvals/board.html", rows=rows, status=status, customer=customer, labels=approval_board.STATUS_LABELS,
+        "staff/approvals/board.html", rows=rows, pages=page_links(rows), status=status, customer=customer,
+        labels=approval_board.STATUS_LABELS,
         jobs=approval_board.list_sendable_jobs(ctx, staff=g.staff), date_from=date_from, date_to=date_to,
         hours=approval_board.list_unsent_hours(ctx, staff=g.staff, date_from=date_from, date_to=date_to))
 

@@ -12,6 +12,7 @@ from engine.errors import InvalidInput
 from engine.services import customers, jobs
 from webapp.auth import office_required
 from webapp.extensions import get_ctx
+from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import form_values, options, show_errors
 
@@ -49,8 +50,10 @@ class JobForm(FlaskForm):
 def customer_list():
     search = request.args.get("q", "").strip()
     archived = request.args.get("archived") == "1"
-    rows = customers.list_customers(get_ctx(), include_archived=archived, search=search, staff=g.staff)
-    return render_template("staff/customers/list.html", customers=rows, search=search, archived=archived)
+    rows = customers.list_customers(get_ctx(), include_archived=archived, search=search, staff=g.staff,
+                                    cursor=query_cursor())
+    return render_template("staff/customers/list.html", customers=rows, pages=page_links(rows), search=search,
+                           archived=archived)
 
 
 @bp.route("/customers/new", methods=["GET", "POST"], endpoint="customer_new")

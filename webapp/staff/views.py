@@ -6,6 +6,7 @@ from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.services import inbox, instances, staff_auth
 from webapp.auth import COOKIE, client_ip, forget_session, login_required, remember_session, safe_next
 from webapp.extensions import get_ctx
+from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import LoginForm, field_errors, task_form_data
 
@@ -58,8 +59,8 @@ def home():
 def inbox_view():
     ctx = get_ctx()
     process, due = request.args.get("process", ""), request.args.get("due", "")
-    tasks = inbox.list_inbox(ctx, g.actor, process, due)
-    return render_template("staff/inbox.html", tasks=tasks, process=process, due=due,
+    tasks = inbox.list_inbox(ctx, g.actor, process, due, query_cursor())
+    return render_template("staff/inbox.html", tasks=tasks, pages=page_links(tasks), process=process, due=due,
                            processes=inbox.list_process_ids(ctx))
 
 

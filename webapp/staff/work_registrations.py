@@ -12,11 +12,13 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from engine.errors import InvalidInput
 from engine.models import ApprovalStatus, RegistrationKind
 from engine.services import registrations
+from engine.services.paging import Page
 from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
 from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
 from webapp.input_guard import parse_day, parse_int
+from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import options, show_errors
 
@@ -76,11 +78,13 @@ def registration_list():
             get_ctx(), staff=g.staff, customer_id=parse_int(args["customer"], "customer"),
             job_id=parse_int(args["job"], "job"), employee_id=parse_int(args["employee"], "employee"),
             kind=args["kind"] or None, status=args["status"] or None,
-            date_from=parse_day(args["date_from"], "date_from"), date_to=parse_day(args["date_to"], "date_to"))
+            date_from=parse_day(args["date_from"], "date_from"), date_to=parse_day(args["date_to"], "date_to"),
+            cursor=query_cursor())
     except InvalidInput as err:
-        listed, error = {"rows": [], "totals": None}, str(err)
+        listed, error = {"rows": Page(), "totals": None}, str(err)
     customers = {j["customer_id"]: j["customer_name"] for j in choices["jobs"]}
-    return render_template("staff/registrations/list.html", listed=listed, args=args, error=error,
+    return render_template("staff/registrations/list.html", listed=listed, pages=page_links(listed["rows"]),
+                           args=args, error=error,
                            jobs=choices["jobs"], employees=choices["employees"], customers=customers,
                            kinds=KIND_LABELS, statuses=list(ApprovalStatus),
                            office=g.staff.role in OFFICE_ROLES), 400 if error else 200

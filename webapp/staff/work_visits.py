@@ -10,11 +10,13 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from engine.errors import InvalidInput
 from engine.services import visits
+from engine.services.paging import Page
 from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
 from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
 from webapp.input_guard import parse_day, parse_int
+from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import options, show_errors
 
@@ -53,11 +55,11 @@ def visit_list():
         rows = visits.list_visits(get_ctx(), staff=g.staff, customer_id=parse_int(args["customer"], "customer"),
                                   employee_id=parse_int(args["employee"], "employee"),
                                   date_from=parse_day(args["date_from"], "date_from"),
-                                  date_to=parse_day(args["date_to"], "date_to"))
+                                  date_to=parse_day(args["date_to"], "date_to"), cursor=query_cursor())
     except InvalidInput as err:
-        rows, error = [], str(err)
-    return render_template("staff/visits/list.html", rows=rows, args=args, error=error, choices=choices,
-                           office=g.staff.role in OFFICE_ROLES), 400 if error else 200
+        rows, error = Page(), str(err)
+    return render_template("staff/visits/list.html", rows=rows, pages=page_links(rows), args=args, error=error,
+                           choices=choices, office=g.staff.role in OFFICE_ROLES), 400 if error else 200
 
 
 @bp.route("/visits/new", methods=["GET", "POST"], endpoint="visit_new")
