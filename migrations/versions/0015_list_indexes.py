@@ -1,7 +1,7 @@
 """list_indexes: composite indexes matching each paged list's filter and keyset order
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0012
 """
 from collections.abc import Sequence
 
