@@ -3,12 +3,13 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import Settings
-from engine.db import UnitOfWork, make_engine, migrate
+from engine.db import ReadOnlyWork, UnitOfWork, make_engine, migrate, read_only_engine
 from engine.storage import FileStore
 
 
@@ -45,6 +46,14 @@ class Context:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    def read(self) -> ReadOnlyWork:
+        """A unit of work for a service that only reads: it takes no write lock on SQLite (see read_only_engine)."""
+        return ReadOnlyWork(self._read_sessions)
+
+    @cached_property
+    def _read_sessions(self) -> sessionmaker[Session]:
+        return sessionmaker(read_only_engine(self.db), expire_on_commit=False)
 
     @property
     def files(self) -> FileStore:

@@ -222,26 +222,35 @@ def _claim_attempt(session: Session, code_id: int, limit: int) -> int | None:
 def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
     """The portal view of a live session, or None (ended, past the absolute limit, or no customer left).
 
-    The customers are recomputed on every call, so a revoked or archived customer disappears at once.
+    The customers are recomputed on every call, so a revoked or archived customer disappears at once. It reads
+    in a read-only transaction (no write lock on SQLite) and writes only when it must: one conditional UPDATE
+    that ends the session, or that records it seen once per SEEN_RESOLUTION.
     """
     if not token:
         return None
+    key = token_hash(token)
+    with ctx.read() as uow:
+        row = uow.session.execute(select(PortalSession.email, PortalSession.created_at, PortalSession.last_seen_at)
+                                  .where(PortalSession.id == key, PortalSession.ended_at.is_(None))).one_or_none()
+        contacts = _eligible(uow.session, row.email) if row else []
+    if row is None:
+        return None
+    now = ctx.clock()
+    live = PortalSession.id == key, PortalSession.ended_at.is_(None)
+    if now - row.created_at >= timedelta(days=ctx.settings.portal_session_days) or not contacts:
+        _write(ctx, update(PortalSession).where(*live).values(ended_at=now))
+        return None
+    if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
+        _write(ctx, update(PortalSession).where(*live, PortalSession.last_seen_at <= now - SEEN_RESOLUTION)
+               .values(last_seen_at=now))
+    customers = tuple(dict.fromkeys(CustomerRef(customer.id, customer.name) for _, customer in contacts))
+    return PortalView(row.email, contacts[0][0].name, customers)
+
+
+def _write(ctx: Context, statement) -> None:
     with ctx.uow() as uow:
-        session = uow.session
-        row = session.get(PortalSession, token_hash(token))
-        if row is None or row.ended_at is not None:
-            return None
-        now = ctx.clock()
-        contacts = _eligible(session, row.email)
-        if now - row.created_at >= timedelta(days=ctx.settings.portal_session_days) or not contacts:
-            row.ended_at = now
-            uow.commit()
-            return None
-        if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
-            row.last_seen_at = now
-            uow.commit()
-        customers = tuple(dict.fromkeys(CustomerRef(customer.id, customer.name) for _, customer in contacts))
-        return PortalView(row.email, contacts[0][0].name, customers)
+        uow.session.execute(statement)
+        uow.commit()
 
 
 def end_session(ctx: Context, token: str | None) -> None:

@@ -203,24 +203,38 @@ def end_user_sessions(session: Session, user_id: int, now: datetime, keep: str |
 
 
 def resolve_session(ctx: Context, token: str | None) -> StaffView | None:
-    """The staff member of a live session (and mark it seen), or None if ended, expired or deactivated."""
+    """The staff member of a live session, or None if ended, expired (12 h absolute, 30 min idle) or deactivated.
+
+    Every page view asks this first, so it reads in a read-only transaction (one SELECT, no write lock on
+    SQLite). It writes only when it must: one conditional UPDATE that ends an expired session, or that moves
+    the idle clock when it is SEEN_RESOLUTION or more behind (the idle limit holds to within that resolution).
+    """
     if not token:
         return None
+    key = token_hash(token)
+    with ctx.read() as uow:
+        row = uow.session.execute(
+            select(StaffSession.created_at, StaffSession.last_seen_at, StaffUser.active, StaffUser.id,
+                   StaffUser.email, StaffUser.name, StaffUser.role, StaffUser.may_send_for_approval)
+            .join(StaffUser, StaffUser.id == StaffSession.user_id)
+            .where(StaffSession.id == key, StaffSession.ended_at.is_(None))).one_or_none()
+    if row is None:
+        return None
+    now = ctx.clock()
+    live = StaffSession.id == key, StaffSession.ended_at.is_(None)
+    if now - row.created_at >= ABSOLUTE_LIFETIME or now - row.last_seen_at >= IDLE_TIMEOUT or not row.active:
+        _write(ctx, update(StaffSession).where(*live).values(ended_at=now))
+        return None
+    if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
+        _write(ctx, update(StaffSession).where(*live, StaffSession.last_seen_at <= now - SEEN_RESOLUTION)
+               .values(last_seen_at=now))
+    return StaffView(row.id, row.email, row.name, row.role, row.may_send_for_approval)
+
+
+def _write(ctx: Context, statement) -> None:
     with ctx.uow() as uow:
-        session = uow.session
-        row = session.get(StaffSession, token_hash(token))
-        if row is None or row.ended_at is not None:
-            return None
-        now = ctx.clock()
-        user = session.get(StaffUser, row.user_id)
-        if now - row.created_at >= ABSOLUTE_LIFETIME or now - row.last_seen_at >= IDLE_TIMEOUT or not user.active:
-            row.ended_at = now
-            uow.commit()
-            return None
-        if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
-            row.last_seen_at = now
-            uow.commit()
-        return _view(user)
+        uow.session.execute(statement)
+        uow.commit()
 
 
 def end_session(ctx: Context, token: str | None) -> None:
