@@ -97,12 +97,23 @@ def _eligible(session: Session, email: str) -> list[tuple[Contact, Customer]]:
         return []
     return list(session.execute(
         select(Contact, Customer).join(Customer, Customer.id == Contact.customer_id)
-        .where(Contact.email != "", Customer.portal_access.is_(True), Customer.archived.is_(False))
-        .where(_lower_email(email)).order_by(Customer.name, Customer.id)).tuples())
+        .where(*_eligible_where(email)).order_by(Customer.name, Customer.id)).tuples())
 
 
-def _lower_email(email: str):
+def _eligible_where(email) -> tuple:
+    return (Contact.email != "", Customer.portal_access.is_(True), Customer.archived.is_(False),
+            _lower_email(email))
+
+
+def _lower_email(email):
     return func.lower(func.trim(Contact.email)) == email
+
+
+# resolve_session's customers of a session's address, built once (_eligible's rows, as plain columns)
+_LIVE_CUSTOMERS = (select(Contact.name.label("contact_name"), Customer.id.label("customer_id"),
+                          Customer.name.label("customer_name"))
+                   .join(Customer, Customer.id == Contact.customer_id)
+                   .where(*_eligible_where(bindparam("email"))).order_by(Customer.name, Customer.id))
 
 
 def _queue(session: Session, template: str, recipient: str, context: dict, now: datetime) -> None:
@@ -234,8 +245,9 @@ def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
         return None
     key = token_hash(token)
     with ctx.read() as uow:
-        row = uow.session.connection().execute(_LIVE_SESSION, {"key": key}).one_or_none()
-        contacts = _eligible(uow.session, row.email) if row else []
+        connection = uow.session.connection()
+        row = connection.execute(_LIVE_SESSION, {"key": key}).one_or_none()
+        contacts = connection.execute(_LIVE_CUSTOMERS, {"email": row.email}).all() if row and row.email else []
     if row is None:
         return None
     now = ctx.clock()
@@ -246,8 +258,8 @@ def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
     if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
         _write(ctx, update(PortalSession).where(*live, PortalSession.last_seen_at <= now - SEEN_RESOLUTION)
                .values(last_seen_at=now))
-    customers = tuple(dict.fromkeys(CustomerRef(customer.id, customer.name) for _, customer in contacts))
-    return PortalView(row.email, contacts[0][0].name, customers)
+    customers = tuple(dict.fromkeys(CustomerRef(contact.customer_id, contact.customer_name) for contact in contacts))
+    return PortalView(row.email, contacts[0].contact_name, customers)
 
 
 def _write(ctx: Context, statement) -> None:
