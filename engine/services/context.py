@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.config import Settings
-from engine.db import UnitOfWork, make_engine, migrate
+from engine.db import ReadOnlyWork, UnitOfWork, make_engine, migrate, read_only_engine
 from engine.storage import FileStore
 
 
@@ -51,9 +51,20 @@ class Context:
     db: Engine
     session_factory: sessionmaker[Session]
     clock: Callable[[], datetime] = field(default=_utcnow)
+    _read: tuple[sessionmaker[Session], sessionmaker[Session]] | None = field(default=None, init=False, repr=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    def read(self) -> ReadOnlyWork:
+        """A unit of work for a service that only reads: it takes no write lock on SQLite (see read_only_engine).
+
+        Its sessions come from session_factory's engine (made once per factory, so a replaced factory counts).
+        """
+        if self._read is None or self._read[0] is not self.session_factory:
+            factory = self.session_factory
+            self._read = factory, sessionmaker(read_only_engine(factory.kw["bind"]), expire_on_commit=False)
+        return ReadOnlyWork(self._read[1])
 
     @property
     def files(self) -> FileStore:

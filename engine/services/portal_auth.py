@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.config import Settings
@@ -28,6 +28,10 @@ SEEN_RESOLUTION = timedelta(minutes=1)
 NEW_CODE_NEEDED = "This code is no longer valid. Request a new code."
 WRONG_CODE = "That code is not right. Check the e-mail and try again."
 LOCKED = "Too many wrong codes. Request a new code."
+_SESSION = PortalSession.__table__.c
+# resolve_session's session read, built once (a Core statement: every portal page view runs it)
+_LIVE_SESSION = (select(_SESSION.email, _SESSION.created_at, _SESSION.last_seen_at)
+                 .where(_SESSION.id == bindparam("key"), _SESSION.ended_at.is_(None)))
 
 __all__ = ["CodeRejected", "CustomerRef", "LoginRequest", "PortalView", "Throttled", "end_customer_sessions",
            "end_session", "queue_invitations", "request_code", "resend_code", "resolve_session", "staff_view",
@@ -93,12 +97,23 @@ def _eligible(session: Session, email: str) -> list[tuple[Contact, Customer]]:
         return []
     return list(session.execute(
         select(Contact, Customer).join(Customer, Customer.id == Contact.customer_id)
-        .where(Contact.email != "", Customer.portal_access.is_(True), Customer.archived.is_(False))
-        .where(_lower_email(email)).order_by(Customer.name, Customer.id)).tuples())
+        .where(*_eligible_where(email)).order_by(Customer.name, Customer.id)).tuples())
 
 
-def _lower_email(email: str):
+def _eligible_where(email) -> tuple:
+    return (Contact.email != "", Customer.portal_access.is_(True), Customer.archived.is_(False),
+            _lower_email(email))
+
+
+def _lower_email(email):
     return func.lower(func.trim(Contact.email)) == email
+
+
+# resolve_session's customers of a session's address, built once (_eligible's rows, as plain columns)
+_LIVE_CUSTOMERS = (select(Contact.name.label("contact_name"), Customer.id.label("customer_id"),
+                          Customer.name.label("customer_name"))
+                   .join(Customer, Customer.id == Contact.customer_id)
+                   .where(*_eligible_where(bindparam("email"))).order_by(Customer.name, Customer.id))
 
 
 def _queue(session: Session, template: str, recipient: str, context: dict, now: datetime) -> None:
@@ -222,26 +237,35 @@ def _claim_attempt(session: Session, code_id: int, limit: int) -> int | None:
 def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
     """The portal view of a live session, or None (ended, past the absolute limit, or no customer left).
 
-    The customers are recomputed on every call, so a revoked or archived customer disappears at once.
+    The customers are recomputed on every call, so a revoked or archived customer disappears at once. It reads
+    in a read-only transaction (no write lock on SQLite) and writes only when it must: one conditional UPDATE
+    that ends the session, or that records it seen once per SEEN_RESOLUTION.
     """
     if not token:
         return None
+    key = token_hash(token)
+    with ctx.read() as uow:
+        connection = uow.session.connection()
+        row = connection.execute(_LIVE_SESSION, {"key": key}).one_or_none()
+        contacts = connection.execute(_LIVE_CUSTOMERS, {"email": row.email}).all() if row and row.email else []
+    if row is None:
+        return None
+    now = ctx.clock()
+    live = PortalSession.id == key, PortalSession.ended_at.is_(None)
+    if now - row.created_at >= timedelta(days=ctx.settings.portal_session_days) or not contacts:
+        _write(ctx, update(PortalSession).where(*live).values(ended_at=now))
+        return None
+    if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
+        _write(ctx, update(PortalSession).where(*live, PortalSession.last_seen_at <= now - SEEN_RESOLUTION)
+               .values(last_seen_at=now))
+    customers = tuple(dict.fromkeys(CustomerRef(contact.customer_id, contact.customer_name) for contact in contacts))
+    return PortalView(row.email, contacts[0].contact_name, customers)
+
+
+def _write(ctx: Context, statement) -> None:
     with ctx.uow() as uow:
-        session = uow.session
-        row = session.get(PortalSession, token_hash(token))
-        if row is None or row.ended_at is not None:
-            return None
-        now = ctx.clock()
-        contacts = _eligible(session, row.email)
-        if now - row.created_at >= timedelta(days=ctx.settings.portal_session_days) or not contacts:
-            row.ended_at = now
-            uow.commit()
-            return None
-        if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
-            row.last_seen_at = now
-            uow.commit()
-        customers = tuple(dict.fromkeys(CustomerRef(customer.id, customer.name) for _, customer in contacts))
-        return PortalView(row.email, contacts[0][0].name, customers)
+        uow.session.execute(statement)
+        uow.commit()
 
 
 def end_session(ctx: Context, token: str | None) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.config import Settings
@@ -40,6 +40,13 @@ ACTOR_ROLES = {
 __all__ = ["StaffView", "Throttled", "authenticate", "change_password", "create_staff_user", "deactivate_user",
            "end_session", "end_user_sessions", "hash_password", "resolve_session"]
 
+_SESSION, _USER = StaffSession.__table__.c, StaffUser.__table__.c
+# resolve_session's one read, built once (a Core statement on the session's connection: a quarter of the
+# ORM query's CPU, and every page view runs it)
+_LIVE_SESSION = (select(_SESSION.created_at, _SESSION.last_seen_at, _USER.active, _USER.id, _USER.email, _USER.name,
+                        _USER.role, _USER.may_send_for_approval)
+                 .join_from(StaffSession.__table__, StaffUser.__table__, _USER.id == _SESSION.user_id)
+                 .where(_SESSION.id == bindparam("key"), _SESSION.ended_at.is_(None)))
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
 # Unknown e-mail addresses are verified against this hash, so they take as long as a wrong password.
@@ -203,24 +210,34 @@ def end_user_sessions(session: Session, user_id: int, now: datetime, keep: str |
 
 
 def resolve_session(ctx: Context, token: str | None) -> StaffView | None:
-    """The staff member of a live session (and mark it seen), or None if ended, expired or deactivated."""
+    """The staff member of a live session, or None if ended, expired (12 h absolute, 30 min idle) or deactivated.
+
+    Every page view asks this first, so it reads in a read-only transaction (one SELECT, no write lock on
+    SQLite). It writes only when it must: one conditional UPDATE that ends an expired session, or that moves
+    the idle clock when it is SEEN_RESOLUTION or more behind (the idle limit holds to within that resolution).
+    """
     if not token:
         return None
+    key = token_hash(token)
+    with ctx.read() as uow:
+        row = uow.session.connection().execute(_LIVE_SESSION, {"key": key}).one_or_none()
+    if row is None:
+        return None
+    now = ctx.clock()
+    live = StaffSession.id == key, StaffSession.ended_at.is_(None)
+    if now - row.created_at >= ABSOLUTE_LIFETIME or now - row.last_seen_at >= IDLE_TIMEOUT or not row.active:
+        _write(ctx, update(StaffSession).where(*live).values(ended_at=now))
+        return None
+    if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
+        _write(ctx, update(StaffSession).where(*live, StaffSession.last_seen_at <= now - SEEN_RESOLUTION)
+               .values(last_seen_at=now))
+    return StaffView(row.id, row.email, row.name, row.role, row.may_send_for_approval)
+
+
+def _write(ctx: Context, statement) -> None:
     with ctx.uow() as uow:
-        session = uow.session
-        row = session.get(StaffSession, token_hash(token))
-        if row is None or row.ended_at is not None:
-            return None
-        now = ctx.clock()
-        user = session.get(StaffUser, row.user_id)
-        if now - row.created_at >= ABSOLUTE_LIFETIME or now - row.last_seen_at >= IDLE_TIMEOUT or not user.active:
-            row.ended_at = now
-            uow.commit()
-            return None
-        if now - row.last_seen_at >= SEEN_RESOLUTION:  # not a write on every page view
-            row.last_seen_at = now
-            uow.commit()
-        return _view(user)
+        uow.session.execute(statement)
+        uow.commit()
 
 
 def end_session(ctx: Context, token: str | None) -> None:
