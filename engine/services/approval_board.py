@@ -68,7 +68,7 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
         query = query.where(WorkflowInstance.case_status == status,
                             WorkflowInstance.status.not_in((InstanceStatus.CANCELLED, InstanceStatus.ERROR)))
     now = ctx.clock()
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         keys, after, before = fetch_page(uow.session, query, BOARD, {"status": status, "customer": customer_id},
                                          cursor, lambda row: (row.created_at, row.id), size)
         ids = [key.id for key in keys]

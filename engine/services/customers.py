@@ -209,7 +209,7 @@ def list_customers(ctx: Context, include_archived: bool = False, search: str = "
     if term:
         query = query.where(or_(func.lower(Customer.name).contains(term, autoescape=True),
                                 func.lower(Customer.website).contains(term, autoescape=True)))
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         rows, after, before = fetch_page(uow.session, query, CUSTOMERS, {"archived": include_archived, "q": term},
                                          cursor, lambda row: (row[3], row[0].id), size)
     return Page([_customer_view(customer, contact_count, job_count) for customer, contact_count, job_count, _ in rows],

@@ -35,7 +35,7 @@ def list_open_tasks(ctx: Context, instance_id: int | None = None, actor: Actor =
                                      actor_sees(actor, HumanTask.customer_id)))
     if instance_id is not None:
         query = query.where(HumanTask.instance_id == instance_id)
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         rows, after, before = fetch_page(uow.session, query, BY_ID, {"instance": instance_id}, cursor,
                                          lambda row: (row[0].id,), size)
         return Page([_task_view(task) for task, in rows], after, before)
@@ -70,7 +70,7 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
     elif due == "soon":
         query = query.where(HumanTask.due_at <= now + DUE_SOON)
     filters = {"process": process_id, "due": due if due in ("soon", "overdue") else ""}
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         rows, after, before = fetch_page(uow.session, query, BY_DEADLINE, filters, cursor,
                                          lambda row: (row[0].due_at, row[0].id), size)
     return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now)}
@@ -79,7 +79,7 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
 
 def list_process_ids(ctx: Context) -> list[str]:
     """Every deployed process id, for filters."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         query = select(distinct(ProcessVersion.process_id)).order_by(ProcessVersion.process_id)
         return list(uow.session.scalars(query))
 

@@ -105,7 +105,7 @@ def list_review_tasks(ctx: Context, actor: Actor, customer_id: int, cursor: str 
     :raises NotFound: a customer the actor does not act for.
     :raises InvalidInput: a cursor that is not a page link of this list.
     """
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         session = uow.session
         _, sections = portal_scope(session, actor, customer_id)
         tasks = _review_tasks(session, customer_id, ctx.clock(), cursor, size)

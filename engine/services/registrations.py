@@ -241,7 +241,7 @@ def list_registrations(ctx: Context, *, staff: StaffMember, job_id: int | None =
                "status": status or "", "from": start, "to": end}
     sums = query.with_only_columns(func.count(Registration.id), func.sum(Registration.minutes),
                                    func.sum(Registration.amount_cents), func.sum(Registration.distance_km))
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         rows, after, before = fetch_page(uow.session, query, REGISTRATIONS, filters, cursor,
                                          lambda row: (row[0].work_date, row[0].id), size)
         count, minutes, cents, km = uow.session.execute(sums).one()

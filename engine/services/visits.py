@@ -280,7 +280,7 @@ def list_visits(ctx: Context, *, staff: StaffMember, customer_id: int | None = N
     if end:
         query = query.where(when < local_midnight(end + timedelta(days=1), ctx.settings.zone))
     filters = {"customer": customer_id, "employee": employee_id, "from": start, "to": end}
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         rows, after, before = fetch_page(uow.session, query, VISITS, filters, cursor,
                                          lambda row: (row[5], row[0].id), size)
     return Page([_view(*row[:4], photo_count=row[4]) for row in rows], after, before)
