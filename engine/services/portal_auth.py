@@ -21,6 +21,7 @@ from engine.errors import NotAllowed, NotFound
 from engine.models import Contact, Customer, OutboxMessage, OutboxStatus, PortalLoginCode, PortalSession
 from engine.services.context import Actor, Context
 from engine.services.login_throttle import PORTAL_KINDS, Throttled, check, prune, record
+from engine.services.portal_scope import approver_customer_ids
 from engine.tokens import new_token, token_hash
 
 CODE_DIGITS = 6
@@ -60,6 +61,7 @@ class PortalView:
     name: str
     customers: tuple[CustomerRef, ...]
     staff_name: str | None = None
+    approver_ids: frozenset[int] | None = None  # the customers this contact approves for (None: all of them)
 
     @property
     def customer_ids(self) -> frozenset[int]:
@@ -68,7 +70,8 @@ class PortalView:
     @property
     def actor(self) -> Actor:
         name = f"staff: {self.staff_name}" if self.staff_name else f"{self.name} {self.email}".strip()
-        return Actor(name, roles=frozenset({"customer"}), customer_ids=self.customer_ids)
+        return Actor(name, roles=frozenset({"customer"}), customer_ids=self.customer_ids,
+                     decides_for=self.approver_ids)
 
 
 
@@ -241,7 +244,8 @@ def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
             row.last_seen_at = now
             uow.commit()
         customers = tuple(dict.fromkeys(CustomerRef(customer.id, customer.name) for _, customer in contacts))
-        return PortalView(row.email, contacts[0][0].name, customers)
+        approves_for = approver_customer_ids(session, row.email, frozenset(customer.id for customer in customers))
+        return PortalView(row.email, contacts[0][0].name, customers, approver_ids=approves_for)
 
 
 def end_session(ctx: Context, token: str | None) -> None:

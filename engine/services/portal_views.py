@@ -62,7 +62,7 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
                                .group_by(Registration.job_id, Registration.status))
         for job_id, status, count in rows:
             counts[job_id][status] = count
-        tasks = _review_tasks(session, customer_id, ctx.clock())
+        tasks = _review_tasks(session, customer_id, ctx.clock(), actor.can_complete("customer", customer_id))
         statuses = job_statuses(session, [job.id for job in jobs])
     return {
         "customer": {"id": customer.id, "name": customer.name},
@@ -73,7 +73,9 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
     }
 
 
-def _review_tasks(session: Session, customer_id: int, now: datetime) -> list[dict]:
+def _review_tasks(session: Session, customer_id: int, now: datetime, may_decide: bool) -> list[dict]:
+    """The customer's open reviews; `may_decide`: the contact approves for the customer (else it sees them
+    read-only, and completing one is refused by Actor.can_complete)."""
     query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data)
              .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
              .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "customer",
@@ -81,7 +83,8 @@ def _review_tasks(session: Session, customer_id: int, now: datetime) -> list[dic
              .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id))
     return [{"id": task.id, "name": task.name, "element_id": task.element_id, "instance_id": task.instance_id,
              "title": (data or {}).get("title") or task.name, "kind": "Job" if process == "job_approval" else "Hours",
-             "due_at": iso(task.due_at), "urgency": urgency(task.due_at, now), "form": task.form}
+             "due_at": iso(task.due_at), "urgency": urgency(task.due_at, now), "form": task.form,
+             "may_decide": may_decide}
             for task, process, data in session.execute(query)]
 
 
@@ -94,7 +97,7 @@ def list_review_tasks(ctx: Context, actor: Actor, customer_id: int) -> list[dict
     with ctx.uow() as uow:
         session = uow.session
         _, sections = portal_scope(session, actor, customer_id)
-        tasks = _review_tasks(session, customer_id, ctx.clock())
+        tasks = _review_tasks(session, customer_id, ctx.clock(), actor.can_complete("customer", customer_id))
         evidence = _evidence(session, customer_id, [t["instance_id"] for t in tasks], sections, ctx.settings.zone)
     return [{**task, "evidence": evidence.get(task["instance_id"], [])} for task in tasks]
 
