@@ -189,7 +189,8 @@ def item_links(session: Session, settings: Settings, context: dict, recipient: s
     items = []
     for task in tasks:
         item = {"title": context.get("title") or task.name, "name": task.name,
-                "url": f"{base}/approvals?customer={customer_id}#task-{task.id}"}
+                "url": f"{base}/approvals?customer={customer_id}#task-{task.id}", "approve_url": None,
+                "reject_url": None}  # a template may test them: the sandbox refuses unknown attributes
         if contact_id is not None and task.due_at is not None and task.due_at.astimezone(UTC) > now:
             for decision in DECISIONS:
                 token = sign_link(settings, task.id, contact_id, decision, task.due_at)
