@@ -1,11 +1,13 @@
 """Settings read from the environment (no app object)."""
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+_PROCESS_KEY = secrets.token_hex(32)
 
 
 def _var_dir() -> Path:
@@ -36,6 +38,9 @@ class Settings:
     upload_max_bytes: int = 10 * 1024 * 1024
     portal_code_minutes: int = 10  # OWASP ASVS 2.7.2: 10; at most 15 (checked in from_env)
     portal_session_days: int = 30
+    # the key of one-click decision links in e-mails (SIGNOFF_SECRET_KEY; without it a key per process start,
+    # so links mailed before a restart, or rendered by another process, are refused as not valid)
+    link_secret: str = field(default_factory=lambda: _PROCESS_KEY, repr=False)
     timezone: str = "UTC"  # the company's IANA time zone: how times are shown and how entered times are read
     # portal login throttles (counted in portal_throttle_event rows, so they hold across web processes)
     portal_throttle_minutes: int = 15  # the window every limit below counts in
@@ -71,6 +76,7 @@ class Settings:
             mail_from=os.environ.get("SIGNOFF_MAIL_FROM", cls.mail_from),
             company_name=os.environ.get("SIGNOFF_COMPANY_NAME", cls.company_name),
             portal_url=os.environ.get("SIGNOFF_PORTAL_URL", cls.portal_url),
+            link_secret=os.environ.get("SIGNOFF_SECRET_KEY") or _PROCESS_KEY,
             broker_url=os.environ.get("SIGNOFF_BROKER_URL") or None,
             sweep_seconds=float(os.environ.get("SIGNOFF_SWEEP_SECONDS", "5")),
             upload_dir=os.environ.get("SIGNOFF_UPLOAD_DIR") or _default_upload_dir(),

@@ -28,7 +28,8 @@ from engine.models import (
 )
 from engine.services.approvals import send_hours_for_approval, send_job_for_approval
 from engine.services.context import Actor, Context
-from engine.services.customers import add_contact, create_customer, set_portal_access
+from engine.services.customer_contact import set_approvers
+from engine.services.customers import add_contact, create_customer, get_customer, set_portal_access
 from engine.services.deployments import deploy_process
 from engine.services.inbox import list_open_tasks
 from engine.services.instances import complete_task
@@ -131,6 +132,9 @@ def _customers(ctx: Context, admin: StaffView, staff: dict[str, StaffView]) -> d
             uow.commit()
         if portal:  # queues an invitation e-mail to each contact
             set_portal_access(ctx, created["id"], True, staff=admin)
+        if key == "harbour":  # both contacts named approvers: each gets the requests and may decide
+            set_approvers(ctx, created["id"], [c["id"] for c in get_customer(ctx, created["id"], staff=admin)
+                                               ["contacts"]], staff=admin)
     with ctx.uow() as uow:
         if uow.session.get(CompanySettings, 1) is None:
             uow.session.add(CompanySettings(id=1, approval_period="P7D", reminder_interval="P2D"))

@@ -55,7 +55,7 @@ TEMPLATE_NAMES: tuple[str, ...] = (
 
 # Variables a process may leave out: a template tests them with `{% if comment %}`, and a typo still fails.
 OPTIONAL_VARIABLES = ("deadline", "comment", "answer", "decision", "approval_period", "remaining_period_iso",
-                      "job_id", "registration_ids", "customer_name", "contact_name", "manager_name")
+                      "job_id", "registration_ids", "customer_name", "contact_name", "manager_name", "review_items")
 
 SAMPLE_CONTEXT: dict = {
     "title": "Boiler service at 12 Mill Lane, March 2026",
@@ -86,6 +86,11 @@ SAMPLE_CONTEXT: dict = {
     "sender_name": "Sam Okafor",
     "staff_name": "Robin Jansen",
     "lock_minutes": 15,
+    # request and reminder mails: each open review with its portal link, one-click links when switched on
+    "review_items": [{"title": "Boiler service at 12 Mill Lane, March 2026", "name": "Review the job",
+                      "url": "https://portal.example.com/portal/approvals?customer=42#task-88",
+                      "approve_url": "https://portal.example.com/portal/decide/88.5.approve.1774026000.x",
+                      "reject_url": "https://portal.example.com/portal/decide/88.5.reject.1774026000.y"}],
 }
 
 _NAME = re.compile(r"[a-z0-9_]{1,100}")

@@ -4,6 +4,7 @@ from engine.models.base import Base
 from engine.models.company_settings import PERIOD_END_ACTIONS, CompanySettings
 from engine.models.customer import Contact, Customer
 from engine.models.customer_extras import CustomerEmployee, CustomerResource, JournalEntry
+from engine.models.email_link import EmailLinkUse
 from engine.models.email_template import EmailTemplate
 from engine.models.human_task import HumanTask, HumanTaskStatus
 from engine.models.instance_event import InstanceEvent
@@ -21,7 +22,7 @@ from engine.models.worker_heartbeat import WorkerHeartbeat
 from engine.models.workflow_instance import InstanceStatus, WorkflowInstance
 
 __all__ = [
-    "Base", "EmailTemplate", "HumanTask", "HumanTaskStatus", "InstanceEvent", "InstanceStatus",
+    "Base", "EmailLinkUse", "EmailTemplate", "HumanTask", "HumanTaskStatus", "InstanceEvent", "InstanceStatus",
     "OutboxMessage", "OutboxStatus", "ProcessVersion", "Timer", "WorkflowInstance",
     "StaffRole", "StaffSession", "StaffUser",
     "Contact", "Customer", "Job", "CompanySettings", "PERIOD_END_ACTIONS",

@@ -25,4 +25,6 @@ class CompanySettings(Base):
     portal_shows_visits: Mapped[bool] = mapped_column(default=True)
     portal_shows_invoices: Mapped[bool] = mapped_column(default=True)
     portal_shows_quotes: Mapped[bool] = mapped_column(default=True)
+    # request and reminder mails carry signed one-click Approve / Reject links (engine.services.email_decisions)
+    email_one_click_decisions: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -36,3 +36,5 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), default="")
     mobile: Mapped[str] = mapped_column(String(50), default="")
+    # named approver; when no contact of the customer is named, every contact with an e-mail address approves
+    approver: Mapped[bool] = mapped_column(default=False)

@@ -49,8 +49,18 @@ def _queue(ctx: ServiceContext, audience: str, template: str, **extra) -> None:
     """Record a mail; the save adds the instance id to its row and its context."""
     context = {key: ctx.data[key] for key in _CONTEXT_KEYS if key in ctx.data}
     context.update(extra, process_id=ctx.process_id, deadline=_deadline(ctx))
-    recipient = ctx.data.get(f"{audience}_email")
-    ctx.writes.queue_mail(template, audience, recipient if isinstance(recipient, str) else None, context, ctx.now)
+    for recipient in _recipients(ctx.data, audience):
+        ctx.writes.queue_mail(template, audience, recipient, context, ctx.now)
+
+
+def _recipients(data: dict, audience: str) -> list[str | None]:
+    """One mail per address in `<audience>_emails` (a customer's approvers), else to `<audience>_email` (instances
+    started before approvers, and the manager); [None] (a mail the outbox marks failed) when there is none."""
+    many = data.get(f"{audience}_emails")
+    if isinstance(many, list) and any(isinstance(email, str) and email for email in many):
+        return [email for email in many if isinstance(email, str) and email]
+    one = data.get(f"{audience}_email")
+    return [one if isinstance(one, str) else None]
 
 
 @service_task("notify.manager")

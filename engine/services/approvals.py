@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.models import (
     ApprovalStatus,
-    Contact,
     Customer,
     InstanceStatus,
     Job,
@@ -26,6 +25,7 @@ from engine.models import (
 from engine.services.company_settings import effective_policy, load_settings
 from engine.services.context import Actor, Context
 from engine.services.instances import cancel_locked, create_instance, lock_instance
+from engine.services.portal_scope import approver_contacts
 from engine.services.staff_scope import StaffMember, get_visible_customer
 from engine.services.work_fields import parse_date
 
@@ -45,7 +45,8 @@ def _actor(staff: StaffMember) -> Actor:
 
 
 def _case_data(session: Session, customer: Customer, manager_id: int | None, title: str) -> dict:
-    """Start variables every approval gets: the policy, who decides, and where the mails go.
+    """Start variables every approval gets: the policy, who decides, and where the mails go (`customer_emails`:
+    the customer's approvers, engine.services.portal_scope).
 
     :raises InvalidInput: approval switched off, customer archived, without portal access or without a contact
         e-mail address.
@@ -58,14 +59,13 @@ def _case_data(session: Session, customer: Customer, manager_id: int | None, tit
         problems.append(f"customer: {customer.name} is archived")
     elif not customer.portal_access:
         problems.append(f"customer: {customer.name} has no portal access; grant it first so its contact can decide")
-    email = session.scalar(select(Contact.email).where(Contact.customer_id == customer.id, Contact.email != "")
-                           .order_by(Contact.id).limit(1))
-    if email is None:
+    emails = list(dict.fromkeys(contact.email for contact in approver_contacts(session, customer.id)))
+    if not emails:
         problems.append(f"customer: {customer.name} has no contact with an e-mail address")
     if problems:
         raise InvalidInput("; ".join(problems))
     manager = session.get(StaffUser, manager_id) if manager_id is not None else None
-    return {"customer_id": customer.id, "manager_id": manager_id, "title": title, "customer_email": email,
+    return {"customer_id": customer.id, "manager_id": manager_id, "title": title, "customer_emails": emails,
             "manager_email": manager.email if manager is not None else None, **effective_policy(settings, customer)}
 
 

@@ -19,6 +19,7 @@ DURATION_FIELDS = ("approval_period", "reminder_interval", "minimum_resume_perio
 PORTAL_FLAGS = ("portal_shows_hours", "portal_shows_expenses", "portal_shows_mileage", "portal_shows_visits",
                 "portal_shows_invoices", "portal_shows_quotes")
 POLICY_FIELDS = ("approval_period", "reminder_interval", "period_end_action")
+MAIL_FLAGS = ("email_one_click_decisions",)  # off by default (a one-click link is a bearer credential)
 
 
 def load_settings(session: Session) -> CompanySettings:
@@ -27,13 +28,14 @@ def load_settings(session: Session) -> CompanySettings:
     if row is None:
         row = CompanySettings(id=SETTINGS_ID, customer_approval_enabled=True, approval_period="P7D",
                               reminder_interval="P2D", period_end_action="auto_approve", minimum_resume_period="P1D",
-                              **{flag: True for flag in PORTAL_FLAGS})
+                              email_one_click_decisions=False, **{flag: True for flag in PORTAL_FLAGS})
     return row
 
 
 def settings_view(row: CompanySettings) -> dict:
     return {"customer_approval_enabled": row.customer_approval_enabled,
-            **{name: getattr(row, name) for name in (*DURATION_FIELDS, "period_end_action", *PORTAL_FLAGS)}}
+            **{name: getattr(row, name) for name in (*DURATION_FIELDS, "period_end_action", *PORTAL_FLAGS,
+                                                   *MAIL_FLAGS)}}
 
 
 def effective_policy(settings: CompanySettings, customer: Customer) -> dict:
@@ -81,8 +83,10 @@ def get_company_settings(ctx: Context) -> dict:
 
 def update_company_settings(ctx: Context, *, staff: StaffMember, customer_approval_enabled: bool,
                             approval_period: str, reminder_interval: str, minimum_resume_period: str,
-                            period_end_action: str, **portal_flags: bool) -> dict:
-    """Save the company settings (admins only).
+                            period_end_action: str, email_one_click_decisions: bool = False,
+                            **portal_flags: bool) -> dict:
+    """Save the company settings (admins only); `email_one_click_decisions`: request and reminder mails carry
+    signed one-click Approve / Reject links (engine.services.email_decisions).
 
     :raises NotAllowed: not an admin. :raises InvalidInput: a bad duration or end action, an unknown flag.
     """
@@ -103,6 +107,7 @@ def update_company_settings(ctx: Context, *, staff: StaffMember, customer_approv
         for name, value in durations.items():
             setattr(row, name, value)
         row.period_end_action = action
+        row.email_one_click_decisions = bool(email_one_click_decisions)
         for name in PORTAL_FLAGS:
             setattr(row, name, bool(portal_flags.get(name)))
         row.updated_at = ctx.clock()

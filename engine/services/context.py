@@ -18,7 +18,8 @@ class Actor:
 
     A staff member carries its id and staff role instead of a list of customers: its customers are computed in
     SQL per query (engine.services.staff_scope.actor_sees), so a scope check is a WHERE clause, never a load.
-    Any other actor (a portal contact) acts for `customer_ids`.
+    Any other actor (a portal contact) acts for `customer_ids`, and decides Customer-lane tasks of those in
+    `decides_for` (the customers it is an approver of, engine.services.portal_scope); None: of all of them.
     """
 
     name: str
@@ -27,6 +28,7 @@ class Actor:
     is_system: bool = False
     staff_id: int | None = None
     staff_role: str | None = None
+    decides_for: frozenset[int] | None = None
 
     def can_complete(self, role: str | None, customer_id: int | None) -> bool:
         """The actor has the task's lane role and, unless a staff member (whose customers are a query, checked
@@ -35,7 +37,9 @@ class Actor:
             return True
         if role not in self.roles:
             return False
-        return self.staff_id is not None or customer_id in self.customer_ids
+        if self.staff_id is not None:
+            return True
+        return customer_id in (self.customer_ids if self.decides_for is None else self.decides_for)
 
 
 SYSTEM = Actor("system", is_system=True)

@@ -1,15 +1,17 @@
-"""Reaching a customer: a message to a contact (through the outbox), a contact's vCard, and customer settings.
+"""Reaching a customer: a message to a contact (through the outbox), a contact's vCard, and customer settings
+(who of its contacts approves).
 
 Admins and managers only (setting the account manager: admins only); a customer outside a manager's scope
 is not found. Validation problems are raised as one InvalidInput "field: problem; ...".
 """
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.errors import InvalidInput, NotFound
 from engine.models import Contact, Customer, OutboxMessage, OutboxStatus, StaffUser
 from engine.services.context import Context
 from engine.services.customers import NAME_MAX, TEXT_MAX
+from engine.services.portal_scope import approver_contacts
 from engine.services.staff_scope import (
     OFFICE_ROLES,
     StaffMember,
@@ -148,3 +150,29 @@ def account_manager_of(ctx: Context, customer_id: int, *, staff: StaffMember) ->
         row = uow.session.execute(select(StaffUser.id, StaffUser.name).join(
             Customer, Customer.account_manager_id == StaffUser.id).where(Customer.id == customer_id)).first()
         return {"id": row.id, "name": row.name} if row else {"id": None, "name": None}
+
+
+def set_approvers(ctx: Context, customer_id: int, contact_ids: list[int], *, staff: StaffMember) -> list[str]:
+    """Name the customer's approver contacts (none named: every contact with an e-mail address approves);
+    returns the names of the approvers now. New approvals mail them; the portal lets only them decide.
+
+    :raises NotAllowed: employees. :raises NotFound: unknown customer.
+    :raises InvalidInput: an id that is not a contact of this customer, or a contact without an e-mail address.
+    """
+    ensure_office_role(staff)
+    wanted = set(contact_ids)
+    with ctx.uow() as uow:
+        session = uow.session
+        get_visible_customer(session, staff, customer_id)
+        contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.customer_id == customer_id))}
+        problems = [f"approver: contact {cid} is not a contact person of this customer"
+                    for cid in sorted(wanted - contacts.keys())]
+        problems += [f"approver: {contacts[cid].name} has no e-mail address, so cannot log in to approve"
+                     for cid in sorted(wanted & contacts.keys()) if not contacts[cid].email]
+        if problems:
+            raise InvalidInput("; ".join(problems))
+        session.execute(update(Contact).where(Contact.customer_id == customer_id)
+                        .values(approver=Contact.id.in_(sorted(wanted)) if wanted else False))
+        names = [c.name for c in approver_contacts(session, customer_id)]
+        uow.commit()
+        return names

@@ -82,7 +82,7 @@ def _customer_view(customer: Customer, contact_count: int = 0, job_count: int = 
 
 def _contact_view(contact: Contact) -> dict:
     return {"id": contact.id, "customer_id": contact.customer_id, "name": contact.name, "email": contact.email,
-            "mobile": contact.mobile}
+            "mobile": contact.mobile, "approver": contact.approver}
 
 
 def _get_contact(session, staff: StaffMember, contact_id: int) -> Contact:

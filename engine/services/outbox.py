@@ -27,6 +27,7 @@ from engine.mail.templates import RenderedMail, TemplateError, render_mail
 from engine.mail.transport import Transport
 from engine.models import EmailTemplate, OutboxMessage, OutboxStatus
 from engine.services.context import Context
+from engine.services.email_decisions import LINK_TEMPLATES, item_links
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,9 @@ def _claim_and_render(ctx: Context, message_id: int, transport_name: str) -> Ema
             uow.commit()
             return f"no e-mail address for the {row.audience} (set {row.audience}_email on the case)"
         try:
-            mail, row.last_error = _render(ctx, row, _overrides(session))
+            extra = {"review_items": item_links(session, ctx.settings, row.context, row.recipient, now)} \
+                if row.template in LINK_TEMPLATES else {}
+            mail, row.last_error = _render(ctx, row, _overrides(session), extra)
         except TemplateError as err:
             uow.commit()
             return str(err)
@@ -119,13 +122,14 @@ def _claim_and_render(ctx: Context, message_id: int, transport_name: str) -> Ema
         return message
 
 
-def _render(ctx: Context, row: OutboxMessage, overrides: dict[str, str]) -> tuple[RenderedMail, str | None]:
+def _render(ctx: Context, row: OutboxMessage, overrides: dict[str, str],
+            extra: dict) -> tuple[RenderedMail, str | None]:
     """The row's mail, and a note when it had to fall back to the shipped templates (else None).
 
     :raises TemplateError: the template does not render within the limits (and no fallback applies).
     """
     limits = TemplateLimits.from_settings(ctx.settings)
-    context = _render_context(ctx, row)
+    context = _render_context(ctx, row) | extra  # extra: the request and reminder mails' links to each item
     try:
         return render_mail(row.template, context, overrides, limits), None
     except TemplateError as err:

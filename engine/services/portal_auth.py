@@ -21,6 +21,7 @@ from engine.errors import NotAllowed, NotFound
 from engine.models import Contact, Customer, OutboxMessage, OutboxStatus, PortalLoginCode, PortalSession
 from engine.services.context import Actor, Context
 from engine.services.login_throttle import PORTAL_KINDS, Throttled, check, prune, record
+from engine.services.portal_scope import approver_customer_ids
 from engine.tokens import new_token, token_hash
 
 CODE_DIGITS = 6
@@ -64,6 +65,7 @@ class PortalView:
     name: str
     customers: tuple[CustomerRef, ...]
     staff_name: str | None = None
+    approver_ids: frozenset[int] | None = None  # the customers this contact approves for (None: all of them)
 
     @property
     def customer_ids(self) -> frozenset[int]:
@@ -72,7 +74,8 @@ class PortalView:
     @property
     def actor(self) -> Actor:
         name = f"staff: {self.staff_name}" if self.staff_name else f"{self.name} {self.email}".strip()
-        return Actor(name, roles=frozenset({"customer"}), customer_ids=self.customer_ids)
+        return Actor(name, roles=frozenset({"customer"}), customer_ids=self.customer_ids,
+                     decides_for=self.approver_ids)
 
 
 
@@ -248,6 +251,8 @@ def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
         connection = uow.session.connection()
         row = connection.execute(_LIVE_SESSION, {"key": key}).one_or_none()
         contacts = connection.execute(_LIVE_CUSTOMERS, {"email": row.email}).all() if row and row.email else []
+        approves_for = approver_customer_ids(uow.session, row.email, frozenset(c.customer_id for c in contacts)) \
+            if contacts else frozenset()
     if row is None:
         return None
     now = ctx.clock()
@@ -259,7 +264,7 @@ def resolve_session(ctx: Context, token: str | None) -> PortalView | None:
         _write(ctx, update(PortalSession).where(*live, PortalSession.last_seen_at <= now - SEEN_RESOLUTION)
                .values(last_seen_at=now))
     customers = tuple(dict.fromkeys(CustomerRef(contact.customer_id, contact.customer_name) for contact in contacts))
-    return PortalView(row.email, contacts[0].contact_name, customers)
+    return PortalView(row.email, contacts[0].contact_name, customers, approver_ids=approves_for)
 
 
 def _write(ctx: Context, statement) -> None:

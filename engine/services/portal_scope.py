@@ -1,18 +1,44 @@
-"""Who may see what in the customer portal: the contact's customer and the sections the settings allow.
+"""Who may see what in the customer portal: the contact's customer and the sections the settings allow; and who
+of a customer's contacts approves.
 
-Every portal read starts here, so an id of another customer, or a hidden section, is simply not found.
+Every portal read starts here, so an id of another customer, or a hidden section, is simply not found. A
+customer may name its approver contacts; when it names none, every contact with an e-mail address (the portal
+login) approves. Only approvers decide the customer's review tasks (the Actor's `decides_for`, checked by
+`Actor.can_complete` wherever a task is completed); the others see the cases read-only.
 """
 
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from engine.errors import NotFound
-from engine.models import Customer
+from engine.models import Contact, Customer
 from engine.services.company_settings import load_settings
 from engine.services.context import Actor, Context
 
 # registration kind -> the portal section that shows it
 KIND_SECTIONS = {"hours": "hours", "expense": "expenses", "mileage": "mileage"}
 
+
+def approves() -> ColumnElement[bool]:
+    """A WHERE clause on Contact: the contact approves for its customer (named, or nobody of it is named)."""
+    named = aliased(Contact)
+    nobody_named = ~exists().where(named.customer_id == Contact.customer_id, named.approver.is_(True),
+                                   named.email != "")
+    return and_(Contact.email != "", or_(Contact.approver.is_(True), nobody_named))
+
+
+def approver_contacts(session: Session, customer_id: int) -> list[Contact]:
+    """The customer's approver contacts, in the order they were added."""
+    return list(session.scalars(select(Contact).where(Contact.customer_id == customer_id, approves())
+                                .order_by(Contact.id)))
+
+
+def approver_customer_ids(session: Session, email: str, customer_ids: frozenset[int]) -> frozenset[int]:
+    """Of `customer_ids`, those for which a contact with this (lower-cased) address approves."""
+    if not customer_ids or not email:
+        return frozenset()
+    return frozenset(session.scalars(select(Contact.customer_id).where(
+        Contact.customer_id.in_(sorted(customer_ids)), func.lower(func.trim(Contact.email)) == email, approves())))
 
 
 def portal_scope(session: Session, actor: Actor, customer_id: int) -> tuple[Customer, dict[str, bool]]:

@@ -63,7 +63,7 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
                                .group_by(Registration.job_id, Registration.status))
         for job_id, status, count in rows:
             counts[job_id][status] = count
-        tasks = _review_tasks(session, customer_id, ctx.clock())
+        tasks = _review_tasks(session, customer_id, ctx.clock(), actor.can_complete("customer", customer_id))
         statuses = job_statuses(session, [job.id for job in jobs])
     return {
         "customer": {"id": customer.id, "name": customer.name},
@@ -83,19 +83,22 @@ def _review_query(customer_id: int):
                    HumanTask.customer_id == customer_id, WorkflowInstance.status == InstanceStatus.RUNNING))
 
 
-def _review_view(row, now: datetime) -> dict:
+def _review_view(row, now: datetime, may_decide: bool) -> dict:
+    """`may_decide`: the contact approves for the customer (else it sees the review read-only, and completing
+    it is refused by Actor.can_complete)."""
     return {"id": row.id, "name": row.name, "element_id": row.element_id, "instance_id": row.instance_id,
             "title": (row.data or {}).get("title") or row.name,
             "kind": "Job" if row.process_id == "job_approval" else "Hours",
-            "due_at": iso(row.due_at), "urgency": urgency(row.due_at, now), "form": row.form}
+            "due_at": iso(row.due_at), "urgency": urgency(row.due_at, now), "form": row.form,
+            "may_decide": may_decide}
 
 
-def _review_tasks(session: Session, customer_id: int, now: datetime, cursor: str = "",
+def _review_tasks(session: Session, customer_id: int, now: datetime, may_decide: bool, cursor: str = "",
                   size: int = PAGE_SIZE) -> Page:
     """One page of the customer's open reviews, soonest deadline first (then by id)."""
     rows, after, before = fetch_page(session, _review_query(customer_id), BY_DEADLINE, {"customer": customer_id},
                                      cursor, lambda row: (row.due_at, row.id), size)
-    return Page([_review_view(row, now) for row in rows], after, before)
+    return Page([_review_view(row, now, may_decide) for row in rows], after, before)
 
 
 def list_review_tasks(ctx: Context, actor: Actor, customer_id: int, cursor: str = "", size: int = PAGE_SIZE) -> Page:
@@ -108,7 +111,8 @@ def list_review_tasks(ctx: Context, actor: Actor, customer_id: int, cursor: str 
     with ctx.read() as uow:
         session = uow.session
         _, sections = portal_scope(session, actor, customer_id)
-        tasks = _review_tasks(session, customer_id, ctx.clock(), cursor, size)
+        tasks = _review_tasks(session, customer_id, ctx.clock(), actor.can_complete("customer", customer_id),
+                              cursor, size)
         evidence = _evidence(session, customer_id, [t["instance_id"] for t in tasks], sections, ctx.settings.zone)
     return Page([{**task, "evidence": evidence.get(task["instance_id"], [])} for task in tasks],
                 tasks.next_cursor, tasks.prev_cursor)
@@ -125,7 +129,7 @@ def get_review_task(ctx: Context, actor: Actor, customer_id: int, task_id: int) 
         row = session.execute(_review_query(customer_id).where(HumanTask.id == task_id)).first()
         if row is None:
             raise NotFound(f"no task {task_id}")
-        task = _review_view(row, ctx.clock())
+        task = _review_view(row, ctx.clock(), actor.can_complete("customer", customer_id))
         evidence = _evidence(session, customer_id, [task["instance_id"]], sections, ctx.settings.zone)
     return {**task, "evidence": evidence.get(task["instance_id"], [])}
 

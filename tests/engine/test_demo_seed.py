@@ -75,6 +75,14 @@ def test_seeding_creates_a_whole_demo_company_once(ctx, clock):
     assert {"awaiting_customer", "approved", "queried"} <= statuses
     assert _count(ctx, WorkflowInstance, WorkflowInstance.process_id == "timesheet_approval") == 2
     assert invitations == {email for email, _ in logins.contacts}
+    with ctx.uow() as uow:  # Harbour View's two contacts are both named approvers and both get its requests
+        harbour = uow.session.scalar(select(Customer.id).where(Customer.name == "Harbour View Dental"))
+        approvers = set(uow.session.scalars(select(Contact.email).where(Contact.customer_id == harbour,
+                                                                        Contact.approver.is_(True))))
+        requested = set(uow.session.scalars(select(OutboxMessage.recipient).join(
+            WorkflowInstance, WorkflowInstance.id == OutboxMessage.instance_id).where(
+            WorkflowInstance.customer_id == harbour, OutboxMessage.template == "approval_request_to_customer")))
+    assert approvers == requested == {"hanna@harbourview-dental.example", "bram@harbourview-dental.example"}
 
     assert seed_demo_company(ctx) is None  # a second call does nothing
     assert _count(ctx, Customer) == 4 and _count(ctx, StaffUser) == 6

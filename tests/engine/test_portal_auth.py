@@ -73,7 +73,7 @@ def test_a_code_works_once(ctx, acme):
     assert view.email == "ann@acme.example" and view.name == "Ann Archer"
     assert [c.name for c in view.customers] == ["Acme Cleaning"]
     assert view.actor == Actor("Ann Archer ann@acme.example", roles=frozenset({"customer"}),
-                               customer_ids=frozenset({acme}))
+                               customer_ids=frozenset({acme}), decides_for=frozenset({acme}))  # Ann approves
     with pytest.raises(CodeRejected, match="no longer valid"):
         portal_auth.verify_code(ctx, login.token, code, IP, UA)
 

@@ -7,12 +7,14 @@ a page showing the other side's data is caught by looking for the marker.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from werkzeug.routing import IntegerConverter, Rule
 
 from engine.models import Base, CustomerEmployee, OutboxMessage
 from engine.services import approvals, customer_extras, customers, jobs, registrations
+from engine.services.email_decisions import sign_link
 from engine.services.inbox import list_open_tasks
 from engine.services.instances import start_instance
 from engine.services.portal_views import list_review_tasks
@@ -104,6 +106,9 @@ def build_world(ctx, deploy, clock) -> dict[str, Side]:
     fire_due_timers(ctx, clock.advance(days=8))
     for side in world.values():
         _waiting(ctx, side)
+    for mine, theirs in (("quokka", "narwhal"), ("narwhal", "quokka")):  # a signed link for the other's contact
+        world[mine].ids["token"] = sign_link(ctx.settings, world[mine].ids["customer_task_id"],
+                                             world[theirs].ids["contact_id"], "approve", clock() + timedelta(days=30))
     return world
 
 

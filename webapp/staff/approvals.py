@@ -36,6 +36,10 @@ class SettingsForm(FlaskForm):
     portal_shows_visits = BooleanField("Check-ins with photos")
     portal_shows_invoices = BooleanField("Invoices")
     portal_shows_quotes = BooleanField("Quotes")
+    email_one_click_decisions = BooleanField(
+        "One-click Approve / Reject links in request and reminder mails",
+        description="each link works once, for that item and that contact, until the approval period ends; "
+                    "it opens a confirmation page first")
 
 
 class PolicyForm(FlaskForm):

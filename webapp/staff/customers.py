@@ -9,9 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 
 from engine.errors import InvalidInput
-from engine.services import customers, jobs
+from engine.services import customer_contact, customers, jobs
 from webapp.auth import office_required
 from webapp.extensions import get_ctx
+from webapp.input_guard import posted_ids
 from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import form_values, options, show_errors
@@ -119,6 +120,19 @@ def contact_add(customer_id: int):
 def contact_remove(customer_id: int, contact_id: int):
     removed = customers.remove_contact(get_ctx(), contact_id, staff=g.staff, customer_id=customer_id)
     flash(f"Contact {removed['name']} removed.")
+    return redirect(url_for("staff.customer_edit", customer_id=customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/approvers", endpoint="contact_approvers")
+@office_required
+def contact_approvers(customer_id: int):
+    """The "approver" ticks of the customer's contacts (none ticked: every contact with portal access approves)."""
+    try:
+        names = customer_contact.set_approvers(get_ctx(), customer_id, posted_ids("approver_id"), staff=g.staff)
+    except InvalidInput as err:
+        flash(f"Approvers not saved: {err}.")
+    else:
+        flash(f"Approvers saved: {', '.join(names) or 'nobody (no contact has an e-mail address)'}.")
     return redirect(url_for("staff.customer_edit", customer_id=customer_id))
 
 
