@@ -15,11 +15,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("contact", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("approver", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("company_settings", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email_one_click_decisions", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+    # plain ADD COLUMN (SQLite has it): batch mode would reflect the tables and warn about customer's
+    # expression index (0015), which SQLite reflection does not support
+    op.add_column("contact", sa.Column("approver", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("company_settings", sa.Column("email_one_click_decisions", sa.Boolean(), nullable=False,
+                                                server_default=sa.false()))
     op.create_table(
         "email_link_use",
         sa.Column("token_hash", sa.String(64), primary_key=True),
