@@ -24,7 +24,7 @@ def test_a_job_goes_to_the_customer_with_the_company_policy_and_its_hours(ctx, o
         data, job_row = row.data, uow.session.get(Job, job["id"])
         assert (job_row.approval_status, job_row.approval_instance_id) == ("awaiting_customer", iid)
     assert data["approval_period"] == "P7D" and data["period_end_action"] == "auto_approve"
-    assert data["customer_email"] == "dana@millhouse.example" and data["manager_email"] == "max@example.com"
+    assert data["customer_emails"] == ["dana@millhouse.example"] and data["manager_email"] == "max@example.com"
     assert all(status == ("submitted", iid, None) for status in registration_statuses(ctx, hours).values())
     task = only_open_task(ctx, iid, "review_job")
     complete_task(ctx, task.id, {"decision": "approve", "comment": "Spotless"}, contact(customer["id"]))
