@@ -1,12 +1,14 @@
 """Database engine, sessions and the UnitOfWork (one public service call = one transaction); the hot path's
 prebuilt statements (`Prebuilt`, `pipelined`)."""
 
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from psycopg.pq import ConnStatus
 from sqlalchemy import Connection, Engine, Insert, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
@@ -28,7 +30,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.driver == "psycopg":
+        engine.dialect.do_ping = _ping_idle_socket
+    return engine
+
+
+def _ping_idle_socket(dbapi_connection) -> bool:
+    """The pool's pre-ping without a round trip (a `SELECT 1` was one more per transaction, ~1/5 of a step's
+    time on PostgreSQL): an idle connection has nothing to read unless the server has given up on it (a
+    restart or pg_terminate_backend sends its notice and closes the socket). False makes the pool reconnect.
+    """
+    pgconn = dbapi_connection.pgconn
+    if dbapi_connection.closed or pgconn.status != ConnStatus.OK:
+        return False
+    readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    return not readable
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
