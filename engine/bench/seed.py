@@ -16,7 +16,8 @@ from sqlalchemy import insert, select
 from engine.models import HumanTask, Timer, WorkflowInstance
 from engine.services.context import Context
 
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# a task id as the rows have it (dashed) and as the flat state format stores it (32 hex digits)
+UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 BATCH = 1_000
 
 Customize = Callable[[int], dict]  # copy number -> column overrides for the instance and its tasks
@@ -46,10 +47,11 @@ def read_template(ctx: Context, instance_id: int) -> Template:
 
 
 def _copy(template: Template, overrides: dict) -> tuple[dict, list[dict], list[dict]]:
-    fresh: dict[str, str] = {}
+    fresh: dict[str, uuid.UUID] = {}
 
     def renew(match: re.Match) -> str:
-        return fresh.setdefault(match[0], str(uuid.uuid4()))
+        new = fresh.setdefault(match[0].replace("-", ""), uuid.uuid4())
+        return str(new) if "-" in match[0] else new.hex
 
     instance = {**template.instance, "state": UUID.sub(renew, template.instance["state"])}
     task_overrides = {key: overrides[key] for key in ("customer_id", "due_at") if key in overrides}

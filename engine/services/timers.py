@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import InstanceStatus, Timer, WorkflowInstance
 from engine.services.context import Context
-from engine.services.instances import advance, describe, lock_instance, mark_error
+from engine.services.instances import advance, describe, lock_for_advance, lock_instance, mark_error
 from engine.workflow import runtime
 
 log = logging.getLogger(__name__)
@@ -128,10 +128,10 @@ def _fire_instance(ctx: Context, instance_id: int, now: datetime) -> bool:
     """Fire one instance's due timers in due order, each at its own due time (model order)."""
     with ctx.uow() as uow:
         session = uow.session
-        row = lock_instance(session, instance_id, skip_locked=ctx.is_postgres)
+        row, key = lock_for_advance(session, instance_id, skip_locked=ctx.is_postgres)
         if row is None or row.status != InstanceStatus.RUNNING:
             return False
-        loaded = runtime.load(session, row, ctx.clock, ctx.settings)
+        loaded = runtime.load(session, row, ctx.clock, ctx.settings, key)
         loaded.engine.horizon = now
         fired: set[str] = set()
 

@@ -17,9 +17,14 @@ def variable_problem(data: Mapping, max_bytes: int, max_depth: int) -> str | Non
     """
     total = 0
     for name, value in data.items():
-        if callable(value):
+        if isinstance(value, str):  # most variables: no walk needed (a task's data is checked many times a save)
+            size, depth = len(value) + 2, 0
+        elif value is None or isinstance(value, bool | float):
+            size, depth = _SCALAR_BYTES, 0
+        elif callable(value):
             continue  # engine functions in a task's data are not saved
-        size, depth = _measure(value, max_bytes - total, max_depth)
+        else:
+            size, depth = _measure(value, max_bytes - total, max_depth)
         if depth > max_depth:
             return (f"variable {name!r} is nested deeper than {max_depth} levels "
                     "(setting SIGNOFF_DATA_MAX_DEPTH)")

@@ -21,11 +21,12 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.config import Settings
+from engine.db import pipelined
 from engine.errors import SignoffError
 from engine.models import HumanTaskStatus, InstanceStatus, ProcessVersion, WorkflowInstance
 from engine.service_tasks.case_writes import CaseWrites
@@ -314,40 +315,52 @@ def failure_plan(loaded: LoadedInstance, now: datetime, element: str | None, mes
 
 
 def write(session: Session, loaded: LoadedInstance, plan: SavePlan) -> None:
-    """Send the plan: the instance row first (version-checked), then the derived rows."""
-    write_instance(session, loaded, plan)
-    write_derived(session, loaded, plan)
+    """Send the plan: the instance row first (version-checked), then the derived rows — on PostgreSQL in one
+    round trip (pipeline mode); the version check is read when the results are in.
 
-
-def write_instance(session: Session, loaded: LoadedInstance, plan: SavePlan) -> None:
-    """Insert a new row (a start) or update the locked one if still at its version; the ORM object is kept
-    in step without being dirtied.
-
-    :raises StaleDataError: the row changed since it was read.
+    :raises StaleDataError: the row changed since it was read (the caller's transaction rolls back).
     """
-    row = loaded.row
-    if loaded.new:  # a Core INSERT, then the object joins the session as if loaded (nothing left to flush)
-        values = plan.instance | {name: getattr(row, name) for name in store.NEW_INSTANCE_COLUMNS}
-        values["id"] = store.insert_instance(session.connection(), values)
-        for name, value in (values | {"lock_version": 1}).items():
-            setattr(row, name, value)
-        make_transient_to_detached(row)
-        session.add(row)
-        loaded.new = False
+    if loaded.new:
+        write_instance(session, loaded, plan)
+        write_derived(session, loaded, plan)
         return
     if session.new or session.dirty or session.deleted:
         session.flush()  # the caller's own ORM changes (e.g. a verdict) before the set-based writes
-    store.update_instance(session.connection(), row.id, row.lock_version, plan.instance)
+    conn = session.connection()
+    row = loaded.row
+    with pipelined(conn):
+        check = store.update_instance(conn, row.id, row.lock_version, plan.instance)
+        _send_derived(conn, loaded, plan)
+    check()
     for name, value in plan.instance.items():
         set_committed_value(row, name, value)
     set_committed_value(row, "lock_version", row.lock_version + 1)
 
 
+def write_instance(session: Session, loaded: LoadedInstance, plan: SavePlan) -> None:
+    """Insert a new instance row (a start) with a Core INSERT; the object then joins the session as if
+    loaded (nothing left to flush). The write of an existing row is part of `write`."""
+    row = loaded.row
+    values = plan.instance | {name: getattr(row, name) for name in store.NEW_INSTANCE_COLUMNS}
+    values["id"] = store.insert_instance(session.connection(), values)
+    for name, value in (values | {"lock_version": 1}).items():
+        setattr(row, name, value)
+    make_transient_to_detached(row)
+    session.add(row)
+    loaded.new = False
+
+
 def write_derived(session: Session, loaded: LoadedInstance, plan: SavePlan) -> None:
-    """human_task, timer, the handlers' domain writes and the events, each in at most one statement."""
+    """human_task, timer, the handlers' domain writes and the events, each in at most one statement (after
+    the caller's own ORM changes, e.g. the job linked to a new instance); one round trip on PostgreSQL."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     conn = session.connection()
+    with pipelined(conn):
+        _send_derived(conn, loaded, plan)
+
+
+def _send_derived(conn: Connection, loaded: LoadedInstance, plan: SavePlan) -> None:
     instance_id = loaded.row.id
     done = loaded.completion
     if plan.gone_tasks:

@@ -1,14 +1,18 @@
-"""The statements a save sends: built once at import, Core (no ORM flush, no per-call cache key), set-based.
+"""The statements a save sends: built once at import, compiled once per dialect and sent to the driver's cursor
+(engine.db.Prebuilt: no ORM flush, no per-call cache key or execution context), set-based.
 
 Each table an advance changes is written by at most one statement: the instance row (version-checked),
 human_task (completions and withdrawals together), timer (delete, insert), job and registration (the net
 case status of the transaction), outbox_message, instance_event (an executemany each).
 """
 
+from collections.abc import Callable
+
 from sqlalchemy import JSON, bindparam, case, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.db import Prebuilt
 from engine.models import (
     ApprovalStatus,
     HumanTask,
@@ -36,7 +40,7 @@ _REGISTRATION = Registration.__table__
 INSTANCE_COLUMNS = ("state", "serializer_version", "data", "case_status", "status", "updated_at", "ended_at",
                     "error_message", "error_element")
 
-_UPDATE_INSTANCE = (
+_UPDATE_INSTANCE = Prebuilt(
     _INSTANCE.update()
     .where(_INSTANCE.c.id == bindparam("b_id"), _INSTANCE.c.lock_version == bindparam("b_version"))
     .values({**{name: bindparam(f"v_{name}") for name in INSTANCE_COLUMNS}, "lock_version": bindparam("b_next")})
@@ -49,27 +53,27 @@ NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "customer_id", "crea
 SPEC_KEY = (select(ProcessVersion.bpmn_hash).where(ProcessVersion.id == WorkflowInstance.process_version_id)
             .scalar_subquery().label("bpmn_hash"))
 
-_CLOSE_HUMAN_TASK = (
+_CLOSE_HUMAN_TASK = Prebuilt(
     _HUMAN.update()
     .where(_HUMAN.c.instance_id == bindparam("b_instance"), _HUMAN.c.spiff_task_id == bindparam("b_task"),
            _HUMAN.c.status == HumanTaskStatus.OPEN)
     .values(status=bindparam("status"), completed_at=bindparam("at"), completed_by=bindparam("actor"))
 )
-_INSERT_HUMAN_TASKS = _HUMAN.insert()
-_DELETE_TIMER = _TIMER.delete().where(_TIMER.c.instance_id == bindparam("b_instance"),
-                                      _TIMER.c.spiff_task_id == bindparam("b_task"))
-_INSERT_TIMERS = _TIMER.insert()
+_INSERT_HUMAN_TASKS = Prebuilt(_HUMAN.insert())
+_DELETE_TIMER = Prebuilt(_TIMER.delete().where(_TIMER.c.instance_id == bindparam("b_instance"),
+                                               _TIMER.c.spiff_task_id == bindparam("b_task")))
+_INSERT_TIMERS = Prebuilt(_TIMER.insert())
 # None is SQL NULL here (as the ORM wrote it), not JSON null
-_INSERT_EVENTS = _EVENT.insert().values(
+_INSERT_EVENTS = Prebuilt(_EVENT.insert().values(
     instance_id=bindparam("instance_id"), at=bindparam("at"), kind=bindparam("kind"),
     element_id=bindparam("element_id"), actor=bindparam("actor"),
-    data=bindparam("data", type_=JSON(none_as_null=True)))
-_INSERT_MAILS = _OUTBOX.insert().values(
+    data=bindparam("data", type_=JSON(none_as_null=True))))
+_INSERT_MAILS = Prebuilt(_OUTBOX.insert().values(
     instance_id=bindparam("instance_id"), template=bindparam("template"), audience=bindparam("audience"),
     recipient=bindparam("recipient"), context=bindparam("context"), created_at=bindparam("created_at"),
-    status=OutboxStatus.PENDING)
-_SET_JOB_STATUS = _JOB.update().where(_JOB.c.approval_instance_id == bindparam("b_instance")).values(
-    approval_status=bindparam("status"))
+    status=OutboxStatus.PENDING))
+_SET_JOB_STATUS = Prebuilt(_JOB.update().where(_JOB.c.approval_instance_id == bindparam("b_instance")).values(
+    approval_status=bindparam("status")))
 
 
 def _registration_update(final: bool, with_comment: bool):
@@ -83,8 +87,8 @@ def _registration_update(final: bool, with_comment: bool):
     if with_comment:
         values["customer_comment"] = case((decision.is_(None), bindparam("comment")),
                                           else_=_REGISTRATION.c.customer_comment)
-    return _REGISTRATION.update().where(_REGISTRATION.c.approval_instance_id == bindparam("b_instance")).values(
-        values)
+    return Prebuilt(_REGISTRATION.update().where(
+        _REGISTRATION.c.approval_instance_id == bindparam("b_instance")).values(values))
 
 
 _SET_REGISTRATION_STATUS = {(final, comment): _registration_update(final, comment)
@@ -96,15 +100,21 @@ def insert_instance(conn: Connection, values: dict) -> int:
     return conn.execute(_INSERT_INSTANCE, {**values, "lock_version": 1}).inserted_primary_key[0]
 
 
-def update_instance(conn: Connection, instance_id: int, version: int, values: dict) -> None:
-    """Write the instance row if it is still at `version` (bumping it).
+def update_instance(conn: Connection, instance_id: int, version: int, values: dict) -> Callable[[], None]:
+    """Write the instance row if it is still at `version` (bumping it); returns the check, to call once the
+    statement's result is in (after a `pipelined` block).
 
-    :raises StaleDataError: someone else changed the row since it was read.
+    The check raises StaleDataError: someone else changed the row since it was read (the transaction
+    must then roll back, with whatever else the block sent).
     """
     params = {f"v_{name}": value for name, value in values.items()}
-    result = conn.execute(_UPDATE_INSTANCE, params | {"b_id": instance_id, "b_version": version, "b_next": version + 1})
-    if result.rowcount != 1:
-        raise StaleDataError(f"workflow_instance {instance_id} is no longer at version {version}")
+    cursor = _UPDATE_INSTANCE.execute(conn, params | {"b_id": instance_id, "b_version": version,
+                                                      "b_next": version + 1})
+
+    def check() -> None:
+        if cursor.rowcount != 1:
+            raise StaleDataError(f"workflow_instance {instance_id} is no longer at version {version}")
+    return check
 
 
 def close_human_tasks(conn: Connection, rows: list[dict]) -> None:
@@ -112,35 +122,35 @@ def close_human_tasks(conn: Connection, rows: list[dict]) -> None:
 
     Each row: b_instance, b_task (spiff task id), status, at, actor.
     """
-    conn.execute(_CLOSE_HUMAN_TASK, rows)
+    _CLOSE_HUMAN_TASK.execute(conn, rows)
 
 
 def insert_human_tasks(conn: Connection, rows: list[dict]) -> None:
-    conn.execute(_INSERT_HUMAN_TASKS, rows)
+    _INSERT_HUMAN_TASKS.execute(conn, rows)
 
 
 def replace_timers(conn: Connection, instance_id: int, gone: list[str], new: list[dict]) -> None:
     if gone:
-        conn.execute(_DELETE_TIMER, [{"b_instance": instance_id, "b_task": spiff_id} for spiff_id in gone])
+        _DELETE_TIMER.execute(conn, [{"b_instance": instance_id, "b_task": spiff_id} for spiff_id in gone])
     if new:
-        conn.execute(_INSERT_TIMERS, new)
+        _INSERT_TIMERS.execute(conn, new)
 
 
 def apply_case_writes(conn: Connection, instance_id: int, writes: CaseWrites) -> None:
     """The handlers' record: the job's and registrations' status (one statement each), then the mails."""
     if writes.status is not None:
         status = writes.status
-        conn.execute(_SET_JOB_STATUS, {"b_instance": instance_id, "status": status.status})
+        _SET_JOB_STATUS.execute(conn, {"b_instance": instance_id, "status": status.status})
         statement = _SET_REGISTRATION_STATUS[(status.final, writes.comment is not None)]
         params = {"b_instance": instance_id, "status": status.registration_status, "at": status.at}
         if writes.comment is not None:
             params["comment"] = writes.comment
-        conn.execute(statement, params)
+        statement.execute(conn, params)
     if writes.mails:
-        conn.execute(_INSERT_MAILS, [{**mail, "instance_id": instance_id,
+        _INSERT_MAILS.execute(conn, [{**mail, "instance_id": instance_id,
                                       "context": {**mail["context"], "instance_id": instance_id}}
                                      for mail in writes.mails])
 
 
 def insert_events(conn: Connection, events: list[dict]) -> None:
-    conn.execute(_INSERT_EVENTS, events)
+    _INSERT_EVENTS.execute(conn, events)

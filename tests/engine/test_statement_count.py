@@ -11,7 +11,7 @@ from engine.services.inbox import list_process_ids
 from engine.services.instances import start_instance
 
 LIFECYCLE_CEILING = 16  # start -> review_job approve -> end (35 before the handlers recorded their writes)
-TIMER_FIRING_CEILING = 10  # one fire_due_timers firing one instance's approval period (18 before)
+TIMER_FIRING_CEILING = 9  # one fire_due_timers firing one instance's approval period (18, then 10 before)
 
 
 def warm(ctx) -> None:
