@@ -315,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     except OperationalError as err:
         print(f"signoff: error: cannot use the database: {err.orig}", file=sys.stderr)
         return 1
+    except ValueError as err:  # a setting in the environment (engine.config names it)
+        print(f"signoff: error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

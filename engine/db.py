@@ -9,11 +9,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from psycopg.pq import ConnStatus
-from sqlalchemy import Connection, Engine, Insert, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
 
 from engine.config import PROJECT_ROOT
+from engine.errors import InvalidInput
 
 READ_ONLY = "signoff_read_only"  # execution option of read_only_engine's connections on SQLite
 
@@ -25,6 +27,7 @@ def make_engine(url: str) -> Engine:
     two people completing the same task end up as one winner and one clear "already completed". Only the
     transactions of read_only_engine start deferred.
     """
+    _check_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -66,6 +69,17 @@ def read_only_engine(engine: Engine) -> Engine:
 
 def _begin_sqlite(conn) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def _check_url(url: str) -> None:
+    """:raises InvalidInput: naming SIGNOFF_DATABASE_URL, when `url` is not a database URL this install can use."""
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as err:
+        shown = url if "@" not in url else "(a URL with credentials)"
+        raise InvalidInput(f"SIGNOFF_DATABASE_URL: {shown} is not a database URL Signoff can use ({err}); use "
+                           "sqlite:///path/to/signoff.db or postgresql+psycopg://user@host/db") from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -164,3 +164,16 @@ def test_demo_execs_the_demo_server_and_keeps_the_walkthrough_as_an_option(tmp_p
     usage = subprocess.run([sys.executable, "-m", "engine.cli", "demo", "--help"], capture_output=True, text=True,
                            cwd=ROOT, timeout=60)
     assert "--walkthrough" in usage.stdout
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("SIGNOFF_DATABASE_URL", "nosuchdb://x", "SIGNOFF_DATABASE_URL: nosuchdb://x is not a database URL"),
+    ("SIGNOFF_DATABASE_URL", "postgresql+nosuchdriver://u:secret@h/d", "(a URL with credentials)"),
+    ("SIGNOFF_TIMEZONE", "Mars/Base", "SIGNOFF_TIMEZONE: unknown time zone 'Mars/Base'"),
+])
+def test_a_bad_setting_is_named_without_a_traceback(variable, value, message):
+    env = {"SIGNOFF_DATABASE_URL": "sqlite:////nonexistent/never-created.db", "PATH": "/usr/bin:/bin", variable: value}
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "tasks"], capture_output=True, text=True, env=env,
+                            cwd=ROOT, timeout=120)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr
