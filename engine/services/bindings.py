@@ -216,9 +216,26 @@ def _read_names(task_specs: list) -> set[str]:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             continue  # deployment refuses these; the check has nothing to add
+        updates = _updates(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Name):
-                (read if isinstance(node.ctx, ast.Load) else set_here).add(node.id)
+                if isinstance(node.ctx, ast.Load):
+                    read.add(node.id)
+                elif id(node) not in updates:
+                    set_here.add(node.id)
             elif isinstance(node, ast.arg):
                 set_here.add(node.arg)
     return read - set_here - _SCRIPT_NAMES
+
+
+def _updates(tree: ast.AST) -> set[int]:
+    """The target nodes of assignments that read their own variable (`n = n + 1`, `n += 1`): those need the
+    variable to exist already, so they do not count as setting it."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            found.add(id(node.target))
+        elif isinstance(node, ast.Assign):
+            reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            found |= {id(t) for t in node.targets if isinstance(t, ast.Name) and t.id in reads}
+    return found
