@@ -15,6 +15,7 @@ from engine.services.context import Actor, Context
 from engine.services.dry_runs import DryRunResult, Step, dry_run, parse_steps
 
 NAME_CHARS = 200
+_GERUNDS = {"ends": "ending", "waits": "waiting", "stops": "stopping", "does": "doing"}
 
 
 @dataclass(frozen=True)
@@ -121,4 +122,7 @@ def _change(outcome: ScenarioOutcome) -> str:
     now, before = _where(outcome.result.summary), _where(outcome.scenario.expected)
     if now.startswith("ends at ") and before.startswith("ends at "):
         before = before.removeprefix("ends at ")
+    else:  # "now waits at 'X' instead of ending at 'Y'"
+        verb, _, rest = before.partition(" ")
+        before = f"{_GERUNDS.get(verb, verb)} {rest}"
     return f"{outcome.scenario.name!r} now {now} instead of {before}"
