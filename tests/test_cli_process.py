@@ -85,5 +85,5 @@ def test_the_console_exit_code_is_2(tmp_path):
                             capture_output=True, text=True, cwd=ROOT, timeout=120,
                             env={"SIGNOFF_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == "signoff process: error: process: nosuch cannot run job approvals: " \
+    assert result.stderr.strip() == "signoff process: error: job: nosuch cannot run job approvals: " \
                                     "no process 'nosuch' is deployed"

@@ -97,29 +97,48 @@ def bind_process(ctx: Context, actor: Actor, case_type: str, process_id: str | N
         missing). :raises NotAllowed: not an admin or manager (company-wide: not an admin).
     :raises NotFound: the customer is unknown or outside the actor's scope.
     """
+    set_bindings(ctx, actor, {case_type: process_id}, customer_id)
+
+
+def set_bindings(ctx: Context, actor: Actor, chosen: dict[str, str | None], customer_id: int | None = None) -> None:
+    """Several case types at once (the settings and policy pages' form), in one transaction: all or none.
+
+    :raises: as bind_process; an InvalidInput names each refused case type ("job: …; timesheet: …").
+    """
     _ensure_office(actor)
-    _check_case_type(case_type)
+    for case_type in chosen:
+        _check_case_type(case_type)
     if customer_id is None and not actor.is_system and actor.staff_role != StaffRole.ADMIN:
         raise NotAllowed("only admins may choose the company-wide process")
-    if customer_id is None and process_id is None:
-        raise InvalidInput("process: the company-wide binding needs a process")
     with ctx.uow() as uow:
         session = uow.session
         if customer_id is not None and session.scalar(select(Customer.id).where(
                 Customer.id == customer_id, actor_sees(actor, Customer.id))) is None:
             raise NotFound(f"no customer {customer_id}")
-        if process_id is not None:
-            problems = _check(session, case_type, process_id)
-            if problems:
-                raise InvalidInput(f"process: {process_id} cannot run {CASE_TYPES[case_type].lower()}s: "
-                                   + "; ".join(problems))
-        match = ProcessBinding.customer_id.is_(None) if customer_id is None \
-            else ProcessBinding.customer_id == customer_id
-        session.execute(delete(ProcessBinding).where(ProcessBinding.case_type == case_type, match))
-        if process_id is not None:
-            session.add(ProcessBinding(case_type=case_type, customer_id=customer_id, process_id=process_id,
-                                       bound_by=actor.name, bound_at=ctx.clock()))
+        refused = [f"{case_type}: {_refusal(session, case_type, process_id, customer_id)}"
+                   for case_type, process_id in chosen.items()
+                   if _refusal(session, case_type, process_id, customer_id)]
+        if refused:
+            raise InvalidInput("; ".join(refused))
+        for case_type, process_id in chosen.items():
+            _bind(ctx, session, actor, case_type, process_id, customer_id)
         uow.commit()
+
+
+def _refusal(session: Session, case_type: str, process_id: str | None, customer_id: int | None) -> str:
+    if process_id is None:
+        return "the company-wide binding needs a process" if customer_id is None else ""
+    problems = _check(session, case_type, process_id)
+    return f"{process_id} cannot run {CASE_TYPES[case_type].lower()}s: " + "; ".join(problems) if problems else ""
+
+
+def _bind(ctx: Context, session: Session, actor: Actor, case_type: str, process_id: str | None,
+          customer_id: int | None) -> None:
+    match = ProcessBinding.customer_id.is_(None) if customer_id is None else ProcessBinding.customer_id == customer_id
+    session.execute(delete(ProcessBinding).where(ProcessBinding.case_type == case_type, match))
+    if process_id is not None:
+        session.add(ProcessBinding(case_type=case_type, customer_id=customer_id, process_id=process_id,
+                                   bound_by=actor.name, bound_at=ctx.clock()))
 
 
 def check_binding(ctx: Context, case_type: str, process_id: str) -> list[str]:
