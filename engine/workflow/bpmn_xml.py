@@ -145,20 +145,31 @@ def _collect_rewrites(scope: etree._Element, filename: str, rewrites: list, prob
             continue
         for element in times:
             translate = partial(translate_timer, element=_TIMER_ELEMENTS[element.tag])
-            _rewrite(element, translate, filename, rewrites, problems)
+            _rewrite(element, translate, filename, rewrites, problems, "timer")
     for element in scope.iter(_CONDITION):
         language = element.get("language")
         if language and language.lower() != "python":
-            problems.append(problem_at(filename, element, f"the condition language {language!r} is not supported: "
-                                                          "write the condition as ${...} or in Python"))
+            problems.append(problem_at(filename, element, f"the condition is written in {_language(language)}, "
+                                                          f"which Signoff does not evaluate: {_WRITE_AS}"))
         elif not len(element) and not (element.text or "").strip():
             problems.append(problem_at(filename, element, EMPTY_CONDITION))
         else:
-            _rewrite(element, translate_condition, filename, rewrites, problems)
+            _rewrite(element, translate_condition, filename, rewrites, problems, "condition")
+
+
+_WRITE_AS = "write it in Python or as ${...}, e.g. ${decision == 'approve'}"
+
+
+def _language(uri: str) -> str:
+    """An expression language's URI in words: 'FEEL', 'XPath', or the URI itself."""
+    for known in ("FEEL", "XPath", "JavaScript", "Groovy", "JUEL"):
+        if known.lower() in uri.lower():
+            return f"{known} ({uri})"
+    return repr(uri)
 
 
 def _rewrite(element: etree._Element, translate: Callable[[str], str], filename: str, rewrites: list,
-             problems: list[Problem]) -> None:
+             problems: list[Problem], what: str) -> None:
     """Queue the element's translated text, or record why it cannot be translated."""
     if len(element):  # child nodes would hide part of the expression from SpiffWorkflow
         problems.append(problem_at(filename, element, "an expression must be plain text, without child nodes"))
@@ -169,6 +180,13 @@ def _rewrite(element: etree._Element, translate: Callable[[str], str], filename:
         problems.append(problem_at(filename, element, str(exc)))
         return
     problem = validate_python_expression(expression)
+    if problem and problem.startswith("invalid Python expression"):
+        text = (element.text or "").strip()
+        if text.startswith("="):
+            problem = (f"the {what} {text!r} is FEEL (Camunda 8), which Signoff does not evaluate: {_WRITE_AS}")
+        else:
+            problem = (f"the {what} {text!r} is not an expression Signoff can evaluate "
+                       f"({problem.rsplit(': ', 1)[-1]}): {_WRITE_AS}")
     if problem:
         problems.append(problem_at(filename, element, problem))
     else:

@@ -54,7 +54,35 @@ def precheck(root: etree._Element, filename: str, scope: list[etree._Element], p
             problems.extend(_node_problems(element, filename, parser, outgoing.get(element.get("id"), 0)))
         problems.extend(problem_at(filename, ref, _DATA_STORE_WORDS)
                         for ref in process.iter(f"{_B}dataStoreReference"))
+    problems.extend(_unresolved_refs(root, filename, scope))
     problems.extend(_unnamed_messages(root, filename, scope))
+    return problems
+
+
+_REFS = {"messageRef": "message", "signalRef": "signal", "errorRef": "error", "escalationRef": "escalation"}
+
+
+def _unresolved_refs(root: etree._Element, filename: str, scope: list[etree._Element]) -> list[Problem]:
+    """Events and tasks that refer to a message, signal, error or escalation this file does not define.
+
+    A prefixed reference (`semantic:Message_1`, valid BPMN that the library does not resolve) is rewritten to the
+    plain id in the tree handed to the library.
+    """
+    problems = []
+    for attribute, kind in _REFS.items():
+        defined = {element.get("id") for element in root.iterfind(f"{_B}{kind}")}
+        for process in scope:
+            for element in process.iter():
+                ref = element.get(attribute) if isinstance(element.tag, str) else None
+                if ref is None or ref in defined:
+                    continue
+                plain = ref.split(":", 1)[-1]
+                if plain in defined:
+                    element.set(attribute, plain)
+                else:
+                    problems.append(problem_at(filename, element, f"it refers to {kind} {ref!r}, which this file does "
+                                                                  f"not define: pick a defined {kind} in its "
+                                                                  f"properties, or define one"))
     return problems
 
 

@@ -137,6 +137,13 @@ def _library_words(message: str, element: etree._Element | None) -> str:
     if found:
         return (f"Signoff has no data store called {found.group(1).strip()!r}: delete the data store and keep the "
                 "data in process variables")
+    found = re.match(r"Exactly one start event is required in a SubWorkflow Task; found (\d+)", message)
+    if found:
+        return (f"the {words} has {found.group(1)} start events inside: draw exactly one start event in it "
+                "(a collapsed sub-process must be expanded and modelled)")
+    if message.startswith("Non-default exclusive outgoing sequence flow without condition"):
+        return ("this flow leaves an exclusive gateway without a condition and is not the gateway's default flow: "
+                "give it a condition, or make it the default flow")
     found = re.match(r"Expected an? (\w+) node", message)
     if found:
         return (f"the event refers to a {found.group(1).lower()} that is not defined in this file: pick an "
@@ -173,15 +180,36 @@ def schema_problems(filename: str, root: etree._Element, schema: etree.XMLSchema
     for element in root.iter():
         if isinstance(element.tag, str) and element.sourceline is not None and element.get("id") is not None:
             by_line.setdefault(element.sourceline, element)
+    lines: dict[str, list[int]] = {}
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.get("id") is not None:
+            lines.setdefault(element.get("id"), []).append(element.sourceline)
     problems = []
     for error in schema.error_log:
-        text = re.sub(r"\{" + re.escape(BPMN_NS) + r"\}", "bpmn:", error.message).rstrip(". ")
+        twice = re.search(r"'([^']*)' is not a valid value of the atomic type 'xs:ID'", error.message)
+        if twice and len(lines.get(twice.group(1), [])) > 1:
+            where = ", ".join(str(line) for line in lines[twice.group(1)])
+            problems.append(Problem(filename, twice.group(1), None, f"the id is used by {len(lines[twice.group(1)])} "
+                                    f"elements (lines {where}): give each element its own id", line=error.line))
+            continue
+        text = _schema_words(re.sub(r"\{" + re.escape(BPMN_NS) + r"\}", "bpmn:", error.message).rstrip(". "))
         element = by_line.get(error.line)
         if element is None:
             message = f"not valid BPMN 2.0 (the XML schema): {text}; fix it in the modeller or the XML"
             problems.append(Problem(filename, None, None, message, line=error.line))
         else:
-            text = re.sub(r"^Element '[^']*'(, attribute '[^']*')?: ", "", text)
+            text = re.sub(r"^Element '[^']*'(, attribute '([^']*)')?: ",
+                          lambda m: f"attribute {m.group(2)!r}: " if m.group(2) else "", text)
             message = f"not valid BPMN 2.0 (the XML schema): {text}; fix it in the modeller or the XML"
             problems.append(problem_at(filename, element, message, line=error.line))
     return problems
+
+
+def _schema_words(text: str) -> str:
+    """The commonest schema errors in plainer words (the rest as lxml says them)."""
+    text = re.sub(r"'([^']*)' is not a valid value of the atomic type 'xs:ID'",
+                  r"'\1' is not a usable id (used twice, or not starting with a letter or _)", text)
+    text = re.sub(r"'' is not a valid value of the atomic type 'xs:QName'", "it is empty but must name an element",
+                  text)
+    return text.replace("The attribute", "the attribute").replace("This element is not expected",
+                                                                   "this element is not allowed here")
