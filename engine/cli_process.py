@@ -1,8 +1,9 @@
 """`signoff process list|show|deploy|dry-run|bind|scenarios`: processes from the command line, `--json` to script.
 
-JSON keys (stable): list -> [{"process_id", "latest", "versions": [{"version", "filename", "bpmn_hash",
-"deployed_at"}]}]; show -> {"process_id", "version", "filename", "bpmn_hash", "deployed_at", "xml"};
-deploy -> {"process_id", "version", "created"}; dry-run -> DryRunResult.as_dict() (problems, path, open_tasks,
+JSON keys (stable): list -> [{"process_id", "name", "latest", "versions": [{"version", "filename", "bpmn_hash",
+"deployed_at", "deployed_by", "running", "completed", "in_error"}]}]; show -> {"process_id", the version's keys,
+"xml"}; deploy -> [{"process_id", "version", "created"}] (one per executable process of the file);
+dry-run -> DryRunResult.as_dict() (problems, path, open_tasks,
 ended, end_element, variables, emails, statuses, error, summary); bind -> {"case_type", "process_id",
 "customer_id"}; scenarios -> [{"id", "name", "steps", "expected"}].
 Bad arguments print one line and exit with 2, changing nothing.
@@ -12,14 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
-
-from engine.errors import InvalidInput, NotFound, SignoffError
-from engine.models import ProcessVersion
+from engine.errors import InvalidInput, SignoffError
 from engine.services.bindings import bind_process
 from engine.services.context import Actor, Context
-from engine.services.deployments import deploy_process
+from engine.services.deployments import deploy_file
 from engine.services.dry_runs import dry_run, parse_steps
+from engine.services.process_catalog import get_version, list_processes
 from engine.services.scenarios import list_scenarios
 
 CLI_ACTOR = Actor("cli", is_system=True)
@@ -61,45 +60,37 @@ def _out(args, value: object, text: str) -> None:
     print(json.dumps(value, indent=2, default=str) if args.json else text)
 
 
-def _versions(ctx: Context, process_id: str | None = None) -> list[ProcessVersion]:
-    """Versions, newest first per process (a private query until deploy-words' process_catalog lands)."""
-    query = select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version.desc())
-    if process_id is not None:
-        query = query.where(ProcessVersion.process_id == process_id)
-    with ctx.read() as work:
-        return list(work.session.scalars(query))
+def _version_json(v) -> dict:
+    return {"version": v.version, "filename": v.filename, "bpmn_hash": v.bpmn_hash,
+            "deployed_at": v.deployed_at.isoformat(), "deployed_by": v.deployed_by,
+            "running": v.running, "completed": v.completed, "in_error": v.in_error}
 
 
 def cmd_list(ctx: Context, args) -> None:
-    processes: dict[str, list[ProcessVersion]] = {}
-    for version in _versions(ctx):
-        processes.setdefault(version.process_id, []).append(version)
-    value = [{"process_id": pid, "latest": versions[0].version,
-              "versions": [{"version": v.version, "filename": v.filename, "bpmn_hash": v.bpmn_hash,
-                            "deployed_at": v.deployed_at.isoformat()} for v in versions]}
-             for pid, versions in processes.items()]
-    lines = [f"{p['process_id']}  latest version {p['latest']} ({len(p['versions'])} versions)" for p in value]
+    processes = list_processes(ctx, CLI_ACTOR)
+    value = [{"process_id": p.process_id, "name": p.name, "latest": p.latest,
+              "versions": [_version_json(v) for v in p.versions]} for p in processes]
+    lines = [f"{p.process_id}  latest version {p.latest} ({len(p.versions)} versions)"
+             f"{'  ' + p.name if p.name != p.process_id else ''}" for p in processes]
     _out(args, value, "\n".join(lines) or "no process is deployed")
 
 
 def cmd_show(ctx: Context, args) -> None:
-    versions = [v for v in _versions(ctx, args.process_id) if args.version in (None, v.version)]
-    if not versions:
-        which = f" version {args.version}" if args.version is not None else ""
-        raise NotFound(f"no process {args.process_id!r}{which} is deployed")
-    v = versions[0]
-    value = {"process_id": v.process_id, "version": v.version, "filename": v.filename, "bpmn_hash": v.bpmn_hash,
-             "deployed_at": v.deployed_at.isoformat(), "xml": v.xml}
+    v, xml = get_version(ctx, CLI_ACTOR, args.process_id, args.version)
+    value = {"process_id": v.process_id, **_version_json(v), "xml": xml}
+    by = f" by {v.deployed_by}" if v.deployed_by else ""
     _out(args, value, f"{v.process_id} version {v.version}: {v.filename}, deployed {v.deployed_at:%Y-%m-%d %H:%M}"
-                      f" UTC, sha256 {v.bpmn_hash[:12]}")
+                      f" UTC{by}, sha256 {v.bpmn_hash[:12]}; {v.running} running, {v.completed} completed, "
+                      f"{v.in_error} in error")
 
 
 def cmd_deploy(ctx: Context, args) -> None:
     data = _read(args.file, "FILE")
-    deployed = deploy_process(ctx, data, Path(args.file).name, _lanes(args.lanes))
-    state = "deployed" if deployed.created else "already deployed (same file), unchanged"
-    _out(args, {"process_id": deployed.process_id, "version": deployed.version, "created": deployed.created},
-         f"{deployed.process_id} version {deployed.version} {state}")
+    deployed = deploy_file(ctx, CLI_ACTOR, data, Path(args.file).name, _lanes(args.lanes))
+    lines = [f"{each.process_id} version {each.version} "
+             f"{'deployed' if each.created else 'already deployed (same file), unchanged'}" for each in deployed]
+    _out(args, [{"process_id": each.process_id, "version": each.version, "created": each.created}
+                for each in deployed], "\n".join(lines))
 
 
 def cmd_dry_run(ctx: Context, args) -> None:

@@ -31,8 +31,8 @@ def signoff(database_url, monkeypatch, capsys):
 
 
 def test_deploy_list_show_as_json(signoff):
-    assert json.loads(signoff("process", "deploy", JOB, "--json")) == {
-        "process_id": "job_approval", "version": 1, "created": True}
+    assert json.loads(signoff("process", "deploy", JOB, "--json")) == [{
+        "process_id": "job_approval", "version": 1, "created": True}]
     assert "already deployed" in signoff("process", "deploy", JOB)
     listed = json.loads(signoff("process", "list", "--json"))
     assert [(p["process_id"], p["latest"], len(p["versions"])) for p in listed] == [("job_approval", 1, 1)]

@@ -22,9 +22,10 @@ from engine.service_tasks.handlers import CASE_STATUSES
 from engine.services.context import Actor, Context
 from engine.services.staff_scope import actor_sees
 from engine.workflow.parser import ServiceTask
+from engine.workflow.runtime import process_for
 from engine.workflow.script_builtins import SCRIPT_BUILTINS
 from engine.workflow.script_functions import make_script_functions
-from engine.workflow.specs import ParsedProcess, cached_process
+from engine.workflow.specs import ParsedProcess
 
 CASE_TYPES: dict[str, str] = {"job": "Job approval", "timesheet": "Timesheet approval"}
 DEFAULT_PROCESSES: dict[str, str] = {"job": "job_approval", "timesheet": "timesheet_approval"}
@@ -168,7 +169,7 @@ def _latest(session: Session, process_id: str) -> ParsedProcess | None:
                                                           ProcessVersion.version == newest.scalar_subquery()))
     if version is None:
         return None
-    return cached_process(version.bpmn_hash, lambda: (version.xml, version.filename, version.lane_roles))
+    return process_for(session, version.id, version.bpmn_hash)
 
 
 def _check(session: Session, case_type: str, process_id: str) -> list[str]:

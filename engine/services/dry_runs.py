@@ -44,6 +44,7 @@ from engine.services.staff_auth import create_staff_user
 from engine.services.timers import fire_due_timers
 from engine.workflow import specs
 from engine.workflow.bpmn_xml import BpmnFileError
+from engine.workflow.problems import Problem
 from engine.workflow.specs import ParsedProcess, parse_process
 
 MAX_STEPS = 50
@@ -51,20 +52,6 @@ MAX_WAIT = timedelta(days=400)  # all waits of a scenario together
 MAX_TIMER_ROUNDS = 200  # timer firings one wait may cause (a cycle of reminders, say)
 DRY_RUN_ACTOR = Actor("dry run", is_system=True)
 ACTIONS = ("complete", "wait")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Stand-in for engine.workflow.bpmn_xml.Problem (the deploy-words branch) until it lands on main."""
-
-    filename: str
-    element_id: str | None
-    element_name: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f" {self.element_id}" if self.element_id else ""
-        return f"{self.filename}:{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -157,7 +144,7 @@ def dry_run(ctx: Context, data: bytes, filename: str, steps: list[Step], start_d
         parsed = parse_process(data, filename, lane_roles, ctx.settings.min_timer_seconds)
         xml = data.decode("utf-8")
     except BpmnFileError as err:
-        return _refused([Problem(err.filename, err.element_id, None, err.message)])
+        return _refused(err.problems)
     except UnicodeDecodeError as err:
         return _refused([Problem(filename, None, None, f"not UTF-8 text ({err.reason} at byte {err.start})")])
     cached = parsed.bpmn_hash in specs._CACHE  # noqa: SLF001 - a draft's spec must not stay in the cache

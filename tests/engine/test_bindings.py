@@ -9,7 +9,7 @@ from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.models import WorkflowInstance
 from engine.services import approval_board, approvals, bindings, customers, jobs
 from engine.services.context import SYSTEM
-from engine.services.deployments import deploy_process
+from engine.services.deployments import deploy_file
 from engine.services.portal_views import list_review_tasks
 from engine.services.staff_auth import create_staff_user
 from tests.approval_fixtures import PASSWORD, contact
@@ -20,7 +20,7 @@ TWO_STEP = SHIPPED.replace(b'id="job_approval" name="Job approval"', b'id="job_a
 
 
 def _deploy(ctx, data: bytes, name: str) -> str:
-    return deploy_process(ctx, data, name).process_id
+    return deploy_file(ctx, SYSTEM, data, name)[0].process_id
 
 
 def _instance(ctx, instance_id: int) -> WorkflowInstance:

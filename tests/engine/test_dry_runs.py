@@ -83,6 +83,6 @@ def test_an_endless_loop_stays_bounded(ctx):
 
 def test_a_draft_that_does_not_deploy_gives_its_problems(ctx):
     result = run(ctx, [APPROVE], data=JOB.replace(b'isExecutable="true"', b'isExecutable="false"'))
-    assert result.problems and "no executable process" in result.problems[0].message
+    assert result.problems and "no process is executable" in result.problems[0].message
     assert result.path == [] and result.summary == "does not deploy: 1 problem"
     assert run(ctx, [], data=b"\xff\xfe").problems

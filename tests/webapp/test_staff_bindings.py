@@ -4,8 +4,9 @@ from pathlib import Path
 
 from engine.models import Customer
 from engine.services import bindings
+from engine.services.context import SYSTEM
 from engine.services.customers import create_customer
-from engine.services.deployments import deploy_process
+from engine.services.deployments import deploy_file
 from engine.services.staff_auth import create_staff_user
 from tests.webapp.conftest import PASSWORD, log_in
 
@@ -17,7 +18,7 @@ TWO_STEP = (ROOT / "bpmn/job_approval.bpmn").read_bytes().replace(b'id="job_appr
 def test_settings_and_policy_pages_bind_processes(ctx, deploy, client, manager):
     deploy("bpmn/job_approval.bpmn")
     deploy("bpmn/timesheet_approval.bpmn")
-    deploy_process(ctx, TWO_STEP, "job_approval_two_step.bpmn")
+    deploy_file(ctx, SYSTEM, TWO_STEP, "job_approval_two_step.bpmn")
     deploy("tests/fixtures/bpmn/endless_loop.bpmn")
     customer = create_customer(ctx, staff=manager, name="Mill House")["id"]
     with ctx.uow() as uow:  # Mia manages the customer
