@@ -73,6 +73,13 @@ def test_a_task_without_a_form_takes_variables_from_the_command_line_and_its_gat
     assert json.loads(signoff("instance", signed, "--json").stdout)["data"]["note"] == "ok"
 
 
+def test_deploy_prints_one_line_per_process_of_the_file(signoff):
+    lines = signoff("deploy", str(ROOT / "tests/fixtures/bpmn/two_processes.bpmn")).stdout.strip().splitlines()
+    assert lines == ["intake version 1 deployed", "follow_up version 1 deployed", "1 1"]
+    refused = signoff("deploy", str(ROOT / "tests/fixtures/bpmn/refusals/business_rule_task.bpmn"), ok=False)
+    assert "business_rule_task.bpmn: Business rule task 'work' (Decide the discount)" in refused.stderr
+
+
 def test_bare_iso_timer_fires_when_told_the_time(signoff):
     signoff("deploy", CAMUNDA_FILE)
     instance_id = last_line(signoff("start", "expense_review"))
