@@ -155,3 +155,30 @@ def test_check_bpmn_stores_nothing_and_finds_nothing_in_a_good_file(ctx):
     assert check_bpmn(ctx, TWO, "two.bpmn") == []
     assert check_bpmn(ctx, b"\xff\xfe not utf-8", "x.bpmn")[0].message.startswith("the file is not UTF-8")
     assert version_count(ctx) == 0
+
+
+def test_a_duplicated_id_is_named_with_both_lines(ctx):
+    data = TWO.replace(b'<bpmn:userTask id="call_back"', b'<bpmn:userTask id="register"')
+    problems = check_bpmn(ctx, data, "two.bpmn")
+    assert any(p.element_id == "register" and "used by 2 elements (lines 11, 18)" in p.message for p in problems)
+
+
+MESSAGE_START = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:semantic="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:message id="invoice_message" name="invoice received" />
+  <bpmn:process id="invoices" isExecutable="true">
+    <bpmn:startEvent id="received" name="Invoice received"><bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:messageEventDefinition id="received_def" messageRef="REF" /></bpmn:startEvent>
+    <bpmn:endEvent id="end"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="received" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_prefixed_message_reference_is_resolved_and_an_undefined_one_is_named(ctx):
+    """Trisotech writes messageRef="semantic:Message_1" (valid BPMN, which the library did not resolve)."""
+    assert check_bpmn(ctx, MESSAGE_START.replace(b"REF", b"semantic:invoice_message"), "invoices.bpmn") == []
+    [problem] = check_bpmn(ctx, MESSAGE_START.replace(b"REF", b"no_such_message"), "invoices.bpmn")
+    assert (problem.element_id, problem.construct) == ("received", "Message start event")
+    assert "message 'no_such_message', which this file does not define" in problem.message
