@@ -246,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_tasks)
     p = sub.add_parser("complete", help="complete a human task with form data")
     p.add_argument("task_id", type=int)
-    p.add_argument("--data", help="form values as a JSON object")
+    p.add_argument("--data", help="form values as a JSON object (a task without a form: any variables)")
     p.set_defaults(func=cmd_complete)
     p = sub.add_parser("cancel", help="cancel a running instance: its tasks and timers are withdrawn")
     p.add_argument("instance_id", type=int)

@@ -57,6 +57,29 @@ def test_camunda_modeler_file_runs_to_both_end_events(signoff):
         assert [e["element_id"] for e in view["history"] if e["kind"] == "element_completed"][-1] == end
 
 
+def last_end(signoff, instance_id: str) -> str:
+    view = json.loads(signoff("instance", instance_id, "--json").stdout)
+    assert view["status"] == "completed"
+    return [e["element_id"] for e in view["history"] if e["kind"] == "element_completed"][-1]
+
+
+def test_a_task_without_a_form_takes_variables_from_the_command_line_and_its_gateway_follows_them(signoff):
+    signoff("deploy", str(ROOT / "tests/fixtures/bpmn/sign_off_without_form.bpmn"))
+    declined, signed = (last_line(signoff("start", "sign_off")) for _ in range(2))
+    signoff("complete", str(open_task(signoff, declined)["id"]), "--data", '{"signed_off": false}')
+    signoff("complete", str(open_task(signoff, signed)["id"]), "--data", '{"signed_off": true, "note": "ok"}')
+    assert last_end(signoff, declined) == "end_not_signed_off"
+    assert last_end(signoff, signed) == "end_signed_off"
+    assert json.loads(signoff("instance", signed, "--json").stdout)["data"]["note"] == "ok"
+
+
+def test_deploy_prints_one_line_per_process_of_the_file(signoff):
+    lines = signoff("deploy", str(ROOT / "tests/fixtures/bpmn/two_processes.bpmn")).stdout.strip().splitlines()
+    assert lines == ["intake version 1 deployed", "follow_up version 1 deployed", "1 1"]
+    refused = signoff("deploy", str(ROOT / "tests/fixtures/bpmn/refusals/business_rule_task.bpmn"), ok=False)
+    assert "business_rule_task.bpmn: Business rule task 'work' (Decide the discount)" in refused.stderr
+
+
 def test_bare_iso_timer_fires_when_told_the_time(signoff):
     signoff("deploy", CAMUNDA_FILE)
     instance_id = last_line(signoff("start", "expense_review"))

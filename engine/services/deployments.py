@@ -7,8 +7,9 @@ executable processes in one transaction, or none.
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from engine.errors import DeployError, NotAllowed
+from engine.errors import ConcurrentUpdate, DeployError, NotAllowed
 from engine.models import ProcessVersion
 from engine.models.staff_user import StaffRole
 from engine.services.context import Actor, Context
@@ -51,6 +52,7 @@ def deploy_file(ctx: Context, actor: Actor, data: bytes, filename: str,
 
     :raises NotAllowed: the actor is not a manager or an admin (system actors may).
     :raises DeployError: with `.problems`, every reason the file is refused; nothing is stored.
+    :raises ConcurrentUpdate: a deployment of the same process was stored at the same moment; nothing is stored.
     """
     if not may_deploy(actor):
         raise NotAllowed("only managers and admins deploy processes")
@@ -58,10 +60,14 @@ def deploy_file(ctx: Context, actor: Actor, data: bytes, filename: str,
     if problems:
         raise DeployError(str(problems[0]), problems)
     xml = data.decode("utf-8")
-    with ctx.uow() as uow:
-        deployed = [_store(uow.session, ctx, actor, process, filename, xml) for process in parsed]
-        uow.commit()
-        return deployed
+    try:
+        with ctx.uow() as uow:
+            deployed = [_store(uow.session, ctx, actor, process, filename, xml) for process in parsed]
+            uow.commit()
+            return deployed
+    except IntegrityError:  # someone deployed the same process at the same moment: nothing of this call is stored
+        raise ConcurrentUpdate(f"{filename}: another deployment of the same process was stored at the same "
+                               "moment; deploy again") from None
 
 
 def _store(session, ctx: Context, actor: Actor, process: ParsedProcess, filename: str, xml: str) -> Deployed:

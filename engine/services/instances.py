@@ -23,6 +23,7 @@ from engine.services.context import SYSTEM, Actor, Context
 from engine.services.staff_scope import actor_sees
 from engine.workflow import runtime, store
 from engine.workflow.data_limits import variable_problem
+from engine.workflow.forms import form_for_pages as form_for_pages  # the pages' view of a task's form
 from engine.workflow.forms import validate_form
 
 ERROR_MESSAGE_CHARS = 1000
@@ -151,8 +152,11 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
     return row, lambda: runtime.write_derived(session, loaded, plan)
 
 
-def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM) -> WorkflowInstance:
+def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM,
+                  strict: bool = False) -> WorkflowInstance:
     """Complete an open human task with form data; exactly one of two concurrent callers wins.
+
+    A task without a form takes any variables, unless `strict` (pages pass it): then only a comment.
 
     :raises NotFound: unknown task id, or a task of a case outside the actor's customers.
     :raises TaskAlreadyCompleted: someone decided it first, or a timer or cancel withdrew it.
@@ -161,7 +165,7 @@ def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM)
     :raises ConcurrentUpdate: the instance row changed under its lock (its version counter).
     """
     with ctx.uow() as uow, conflicts():
-        row = complete_locked(ctx, uow.session, task_id, data, actor)
+        row = complete_locked(ctx, uow.session, task_id, data, actor, strict)
         uow.commit()
         return row
 
@@ -190,7 +194,8 @@ def _refuse_if_done(human: HumanTask, row: WorkflowInstance) -> None:
         raise TaskAlreadyCompleted(f"instance {row.id} is {row.status}; task {human.id} can no longer be done")
 
 
-def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, actor: Actor) -> WorkflowInstance:
+def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, actor: Actor,
+                    strict: bool = False) -> WorkflowInstance:
     """Lock the task's instance and complete the task in the caller's transaction (see complete_task).
 
     :raises StaleDataError: the instance row changed under its lock (complete_task says ConcurrentUpdate).
@@ -204,7 +209,7 @@ def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, ac
     if not actor.can_complete(human.role, human.customer_id):
         raise NotAllowed(f"task {task_id} belongs to another lane ({human.lane})")
     _refuse_if_done(human, row)
-    values = validate_form(human.form, data)
+    values = validate_form(human.form, data, strict)
     check_variables(ctx, values, "task data")
     loaded = runtime.load(session, row, ctx.clock, ctx.settings, key)
     if human.spiff_task_id not in loaded.open_at_load:  # decided while this call waited for the lock

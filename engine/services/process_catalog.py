@@ -83,13 +83,25 @@ def _counts(session, actor: Actor, version_ids: list[int]) -> dict[int, tuple[in
 
 
 _COLUMNS = (ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.filename,
-            ProcessVersion.bpmn_hash, ProcessVersion.deployed_at, ProcessVersion.deployed_by, ProcessVersion.xml)
+            ProcessVersion.bpmn_hash, ProcessVersion.deployed_at, ProcessVersion.deployed_by)
+# a version's process name, by its hash: versions never change, so the XML is read once per process (and version)
+_NAMES: dict[str, str] = {}
+
+
+def _names(session, rows) -> dict[str, str]:
+    missing = [row.id for row in rows if row.bpmn_hash not in _NAMES]
+    if missing:
+        found = session.execute(select(ProcessVersion.bpmn_hash, ProcessVersion.process_id, ProcessVersion.xml)
+                                .where(ProcessVersion.id.in_(missing)))
+        for key, process_id, xml in found:
+            _NAMES[key] = process_name_in(xml.encode(), process_id) or process_id
+    return {row.bpmn_hash: _NAMES[row.bpmn_hash] for row in rows}
 
 
 def _summaries(session, actor: Actor, rows) -> list[VersionSummary]:
-    counts = _counts(session, actor, [row.id for row in rows])
-    return [VersionSummary(row.process_id, row.version, process_name(row.xml, row.process_id), row.filename,
-                           row.bpmn_hash, row.deployed_at, row.deployed_by, *counts.get(row.id, (0, 0, 0)))
+    counts, names = _counts(session, actor, [row.id for row in rows]), _names(session, rows)
+    return [VersionSummary(row.process_id, row.version, names[row.bpmn_hash], row.filename, row.bpmn_hash,
+                           row.deployed_at, row.deployed_by, *counts.get(row.id, (0, 0, 0)))
             for row in rows]
 
 
@@ -124,18 +136,8 @@ def get_version(ctx: Context, actor: Actor, process_id: str, version: int | None
         if row is None:
             which = f" version {version}" if version is not None else ""
             raise NotFound(f"no process {process_id!r}{which}")
-        return _summaries(work.session, actor, [row])[0], row.xml
-
-
-_NAMES: dict[tuple[str, str], str] = {}
-
-
-def process_name(xml: str, process_id: str) -> str:
-    """The process's name attribute from its stored XML (its id if it has none); versions never change."""
-    key = (process_id, xml)
-    if key not in _NAMES:
-        _NAMES[key] = process_name_in(xml.encode(), process_id) or process_id
-    return _NAMES[key]
+        xml = work.session.scalar(select(ProcessVersion.xml).where(ProcessVersion.id == row.id))
+        return _summaries(work.session, actor, [row])[0], xml
 
 
 def service_topics() -> list[tuple[str, str]]:

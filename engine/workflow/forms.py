@@ -6,6 +6,7 @@ Camunda's constraints a field may carry the property `required_when` = `other_fi
 is required when the other field has one of those values (the shipped reviews: a query needs a comment).
 """
 
+import keyword
 from datetime import date
 from typing import Any
 
@@ -15,11 +16,25 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
 
 
-def validate_form(fields: list[dict], data: dict[str, Any]) -> dict[str, Any]:
+# What a page offers for a user task without a form: a plain Complete with an optional comment.
+COMMENT_FIELD = {"id": "comment", "label": "Comment", "type": "string", "default": None, "options": []}
+
+
+def form_for_pages(fields: list[dict]) -> list[dict]:
+    """The fields a browser form shows and may post: the task's own, or only a comment for a task without one."""
+    return fields or [COMMENT_FIELD]
+
+
+def validate_form(fields: list[dict], data: dict[str, Any], strict: bool = True) -> dict[str, Any]:
     """Return the cleaned values of every form field (missing optional ones as None/False).
 
+    A task without a form takes any variables when not `strict` (the CLI and integrations, as SpiffWorkflow and
+    Camunda do), only a comment when `strict` (pages: browsers post declared fields only).
     :raises InvalidInput: listing each bad field; fields the form does not declare are refused.
     """
+    if not fields and not strict:
+        return _free_variables(data)
+    fields = form_for_pages(fields) if strict else fields
     problems = [f"{name}: not a field of this form" for name in data if name not in {f["id"] for f in fields}]
     values: dict[str, Any] = {}
     for field in fields:
@@ -40,6 +55,19 @@ def validate_form(fields: list[dict], data: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise InvalidInput("invalid form data: " + "; ".join(problems))
     return values
+
+
+def _free_variables(data: dict[str, Any]) -> dict[str, Any]:
+    """Variables for a task without a form: any JSON values under names a process can read."""
+    problems = [f"{name!r}: not a variable name (letters, digits and _, not starting with a digit or _)"
+                for name in data if not _variable_name(name)]
+    if problems:
+        raise InvalidInput("invalid task data: " + "; ".join(problems))
+    return dict(data)
+
+
+def _variable_name(name: object) -> bool:
+    return isinstance(name, str) and name.isidentifier() and not name.startswith("_") and not keyword.iskeyword(name)
 
 
 def required_when(field: dict) -> tuple[str, frozenset[str]] | None:

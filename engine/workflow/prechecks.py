@@ -103,7 +103,7 @@ def _node_problems(element: etree._Element, filename: str, parser, outgoing: int
 
 
 _UNSUPPORTED_ADVICE = {
-    "businessRuleTask": "Signoff has no decision tables: use an exclusive gateway with conditions, "
+    "businessRuleTask": "there are no decision tables in Signoff: use an exclusive gateway with conditions, "
                         "or a script task that sets the result",
     "complexGateway": "use an exclusive, inclusive or parallel gateway",
 }

@@ -173,36 +173,37 @@ def from_unexpected(filename: str, root: etree._Element | None, err: Exception,
 
 
 def schema_problems(filename: str, root: etree._Element, schema: etree.XMLSchema) -> list[Problem]:
-    """Every BPMN 2.0 XML schema error, with its line and the element on that line."""
+    """Every BPMN 2.0 XML schema error, with its line and the element it is about."""
     if schema.validate(root):
         return []
-    by_line: dict[int, etree._Element] = {}
-    for element in root.iter():
-        if isinstance(element.tag, str) and element.sourceline is not None and element.get("id") is not None:
-            by_line.setdefault(element.sourceline, element)
+    by_line: dict[int, etree._Element] = {}  # the first element on each line (its owner is what a modeller sees)
     lines: dict[str, list[int]] = {}
     for element in root.iter():
-        if isinstance(element.tag, str) and element.get("id") is not None:
-            lines.setdefault(element.get("id"), []).append(element.sourceline)
-    problems = []
-    for error in schema.error_log:
-        twice = re.search(r"'([^']*)' is not a valid value of the atomic type 'xs:ID'", error.message)
-        if twice and len(lines.get(twice.group(1), [])) > 1:
-            where = ", ".join(str(line) for line in lines[twice.group(1)])
-            problems.append(Problem(filename, twice.group(1), None, f"the id is used by {len(lines[twice.group(1)])} "
-                                    f"elements (lines {where}): give each element its own id", line=error.line))
-            continue
-        text = _schema_words(re.sub(r"\{" + re.escape(BPMN_NS) + r"\}", "bpmn:", error.message).rstrip(". "))
-        element = by_line.get(error.line)
-        if element is None:
-            message = f"not valid BPMN 2.0 (the XML schema): {text}; fix it in the modeller or the XML"
-            problems.append(Problem(filename, None, None, message, line=error.line))
-        else:
-            text = re.sub(r"^Element '[^']*'(, attribute '([^']*)')?: ",
-                          lambda m: f"attribute {m.group(2)!r}: " if m.group(2) else "", text)
-            message = f"not valid BPMN 2.0 (the XML schema): {text}; fix it in the modeller or the XML"
-            problems.append(problem_at(filename, element, message, line=error.line))
-    return problems
+        if isinstance(element.tag, str) and element.sourceline is not None:
+            by_line.setdefault(element.sourceline, element)
+            if element.get("id") is not None:
+                lines.setdefault(element.get("id"), []).append(element.sourceline)
+    return [_schema_problem(filename, error, owner_with_id(by_line.get(error.line)), lines)
+            for error in schema.error_log]
+
+
+def _schema_problem(filename: str, error, element: etree._Element | None, lines: dict[str, list[int]]) -> Problem:
+    twice = re.search(r"'([^']*)' is not a valid value of the atomic type 'xs:ID'", error.message)
+    if twice and len(lines.get(twice.group(1), [])) > 1:
+        used = lines[twice.group(1)]
+        message = f"the id is used by {len(used)} elements (lines {', '.join(map(str, used))}): give each its own id"
+        return Problem(filename, twice.group(1), None, message, line=error.line)
+    text = _schema_words(re.sub(r"\{" + re.escape(BPMN_NS) + r"\}", "bpmn:", error.message).rstrip(". "))
+    if element is None or element.getparent() is None:
+        message = f"not valid BPMN 2.0 (the XML schema): {text}; fix it in the modeller or the XML"
+        return Problem(filename, None, None, message, line=error.line)
+    found = re.match(r"^Element '([^']*)'(, attribute '([^']*)')?: ", text)
+    if found:
+        where = f"attribute {found.group(3)!r}: " if found.group(3) else \
+            "" if found.group(1) == f"bpmn:{local_name(element.tag)}" else f"<{found.group(1)}> inside it: "
+        text = where + text[found.end():]
+    message = f"not valid BPMN 2.0 (the XML schema): {text}; fix it in the modeller or the XML"
+    return problem_at(filename, element, message, line=error.line)
 
 
 def _schema_words(text: str) -> str:
@@ -211,5 +212,6 @@ def _schema_words(text: str) -> str:
                   r"'\1' is not a usable id (used twice, or not starting with a letter or _)", text)
     text = re.sub(r"'' is not a valid value of the atomic type 'xs:QName'", "it is empty but must name an element",
                   text)
+    text = text.replace("Missing child element(s)", "a required child element is missing")
     return text.replace("The attribute", "the attribute").replace("This element is not expected",
                                                                    "this element is not allowed here")

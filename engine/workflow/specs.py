@@ -147,7 +147,7 @@ def _check_task_specs(spec, report: Report, lane_roles: dict[str, str], min_time
         element = getattr(task_spec, "bpmn_id", None)
         if element is None:
             continue
-        lane = getattr(task_spec, "lane", None)
+        lane = getattr(task_spec, "lane", None) if getattr(task_spec, "manual", False) else None  # human tasks
         if lane is not None and lane not in lane_roles and lane not in unmapped:
             unmapped.add(lane)
             report(element, f"its lane {lane!r} is not mapped to a role: name the lane Customer, Manager or "

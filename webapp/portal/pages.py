@@ -43,9 +43,9 @@ def approvals():
 def decide_task(task_id: int):
     ctx, customer_id = get_ctx(), g.portal_customer.id
     task = portal_views.get_review_task(ctx, g.portal_actor, customer_id, task_id)  # NotFound: not this customer's
-    data = task_form_data(task["form"], request.form)  # only the form's own fields: hours, rate… are dropped
+    data = task_form_data(instances.form_for_pages(task["form"]), request.form)  # only the form's own fields
     try:
-        instances.complete_task(ctx, task_id, data, g.portal_actor)
+        instances.complete_task(ctx, task_id, data, g.portal_actor, strict=True)
     except InvalidInput as err:
         failed = {"task_id": task_id, "values": data, "errors": field_errors(task["form"], str(err)),
                   "message": str(err)}

@@ -69,13 +69,14 @@ def inbox_view():
 def task_detail(task_id: int):
     ctx = get_ctx()
     task = inbox.get_task(ctx, task_id, g.actor)
+    task = {**task, "form": instances.form_for_pages(task["form"])}  # a task without a form: Complete with a comment
     if request.method == "GET":
         if task["status"] != "open":
             raise NotFound(f"task {task_id} is not open: it was already decided or withdrawn")
         return render_template("staff/task.html", task=task, values={}, errors={}, message=None)
     data = task_form_data(task["form"], request.form)
     try:
-        row = instances.complete_task(ctx, task_id, data, g.actor)
+        row = instances.complete_task(ctx, task_id, data, g.actor, strict=True)
     except InvalidInput as err:
         return render_template("staff/task.html", task=task, values=data,
                                errors=field_errors(task["form"], str(err)), message=str(err)), 400
