@@ -5,19 +5,49 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync
 import { join } from 'node:path';
 
 const out = '../static/modeller';
+
+// The page's CSP refuses style attributes (style-src 'self', no 'unsafe-inline'). Three files of the bundled
+// packages write HTML strings with style attributes: rewrite them at build time, narrowly and by exact text,
+// so nothing is blocked and the console stays clean. The styles they carried are in src/modeller.css
+// (the panel's containers) or become SVG presentation attributes (the align/distribute icons).
+const CSP_PATCHES = [
+  { file: /bpmn-js-properties-panel\/dist\/index\.esm\.js$/, fix: (text) => text
+    .replace(`<div style="height: 100%" tabindex="-1" class="bio-properties-panel-container"></div>`,
+      `<div tabindex="-1" class="bio-properties-panel-container"></div>`)
+    .replace(`<div style="flex: none; height: auto" class="bio-properties-panel bio-theme-parent bio-properties-panel-header-container"></div>`,
+      `<div class="bio-properties-panel bio-theme-parent bio-properties-panel-header-container"></div>`) },
+  { file: /bpmn-js\/lib\/features\/(align|distribute)-elements\/\w+Icons\.js$/, fix: (text) => text
+    .replace(/style="([^"]*)"/g, (_all, css) => css.split(';').filter(Boolean)
+      .map((rule) => rule.split(':').map((part) => part.trim())).map(([k, v]) => `${k}="${v}"`).join(' ')) },
+];
+
+const cspPatchPlugin = {
+  name: 'csp-patches',
+  setup(esbuild) {
+    esbuild.onLoad({ filter: /\.js$/ }, (args) => {
+      const patch = CSP_PATCHES.find((p) => p.file.test(args.path.replaceAll('\\', '/')));
+      if (!patch) return undefined;
+      const before = readFileSync(args.path, 'utf8');
+      const after = patch.fix(before);
+      if (after === before) throw new Error(`CSP patch no longer applies to ${args.path}: update build.mjs`);
+      return { contents: after, loader: 'js' };
+    });
+  },
+};
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 const result = await build({
   entryPoints: ['src/modeller.js'],
   bundle: true,
-  minify: true,
+  minify: process.env.MINIFY !== '0',
   format: 'iife',
   target: ['es2020'],
   outfile: join(out, 'modeller.js'),
   loader: { '.eot': 'file', '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.svg': 'file' },
   assetNames: 'fonts/[name]',
   metafile: true,
+  plugins: [cspPatchPlugin],
   legalComments: 'none',
   logLevel: 'info',
 });

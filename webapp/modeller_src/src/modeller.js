@@ -50,7 +50,6 @@ async function start() {
       CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule, SignoffModule],
     moddleExtensions: { camunda: camundaModdle },
     signoff: { topics: readJson(root, 'topics'), variables: readJson(root, 'variables') },
-    keyboard: { bindTo: document },
   });
   window.signoffModeler = modeler; // the browser tests drive the modeling API where clicks are impractical
   const status = document.getElementById('modeller-status');
