@@ -13,6 +13,7 @@ from rich.progress import Progress
 from sqlalchemy.exc import OperationalError
 
 from engine.bench import run_bench
+from engine.cli_process import add_process_parser
 from engine.config import Settings
 from engine.demo import run_demo
 from engine.errors import InvalidInput, SignoffError
@@ -297,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--walkthrough", action="store_true",
                    help="instead, run the shipped job approval end to end and print what happened")
     p.set_defaults(func=cmd_demo, needs_db=False)
+    add_process_parser(sub)
     return parser
 
 

@@ -12,6 +12,8 @@ from engine.models.invoice import INVOICE_STATUSES, QUOTE_STATUSES, DocumentKind
 from engine.models.job import Job
 from engine.models.outbox import OutboxMessage, OutboxStatus
 from engine.models.portal_auth import PortalLoginCode, PortalSession, PortalThrottleEvent
+from engine.models.process_binding import ProcessBinding
+from engine.models.process_scenario import ProcessScenario
 from engine.models.process_version import ProcessVersion
 from engine.models.registration import ApprovalStatus, Registration, RegistrationKind
 from engine.models.staff_session import StaffSession
@@ -23,7 +25,7 @@ from engine.models.workflow_instance import InstanceStatus, WorkflowInstance
 
 __all__ = [
     "Base", "EmailLinkUse", "EmailTemplate", "HumanTask", "HumanTaskStatus", "InstanceEvent", "InstanceStatus",
-    "OutboxMessage", "OutboxStatus", "ProcessVersion", "Timer", "WorkflowInstance",
+    "OutboxMessage", "OutboxStatus", "ProcessBinding", "ProcessScenario", "ProcessVersion", "Timer", "WorkflowInstance",
     "StaffRole", "StaffSession", "StaffUser",
     "Contact", "Customer", "Job", "CompanySettings", "PERIOD_END_ACTIONS",
     "CustomerEmployee", "CustomerResource", "JournalEntry",

@@ -18,8 +18,9 @@ class InstanceStatus(enum.StrEnum):
 
 class WorkflowInstance(Base):
     __tablename__ = "workflow_instance"
-    # the Customer Approval board and the case lists: newest first, per customer or case status (migration 0015)
-    __table_args__ = (Index("ix_workflow_instance_board", "customer_id", "case_status", "status", "process_id",
+    # the Customer Approval board and the case lists: newest first, per customer or case status (migration 0015;
+    # case_type instead of process_id since 0018)
+    __table_args__ = (Index("ix_workflow_instance_board", "customer_id", "case_status", "status", "case_type",
                             "created_at", "id"),
                       Index("ix_workflow_instance_case_status_created", "case_status", "created_at", "id"),
                       Index("ix_workflow_instance_created", "created_at", "id"))
@@ -27,6 +28,8 @@ class WorkflowInstance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(200), index=True)
+    # which approval this is ("job" | "timesheet", engine.services.bindings.CASE_TYPES); NULL: not an approval
+    case_type: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default=InstanceStatus.RUNNING, index=True)
     case_status: Mapped[str | None] = mapped_column(String(40))
     customer_id: Mapped[int | None] = mapped_column(index=True)

@@ -23,11 +23,12 @@ from engine.models import (
 )
 from engine.services.approval_status import STATUS_LABELS, display_status, job_statuses
 from engine.services.approvals import ACTIVE_CASE, APPROVED_CASE, SENDABLE
+from engine.services.bindings import CASE_TYPES
 from engine.services.context import Context
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import StaffMember, visible_customer
 
-APPROVAL_PROCESSES = ("job_approval", "timesheet_approval")
+APPROVAL_CASE_TYPES = tuple(CASE_TYPES)  # the board lists cases by case type, whichever process runs them
 
 
 def _time_left(due_at: datetime | None, now: datetime) -> str:
@@ -42,7 +43,7 @@ def _time_left(due_at: datetime | None, now: datetime) -> str:
 
 
 BOARD = Keyset("approvals", (WorkflowInstance.created_at, WorkflowInstance.id), ("datetime", "int"), descending=True)
-BOARD_COLUMNS = (WorkflowInstance.id, WorkflowInstance.process_id, WorkflowInstance.status,
+BOARD_COLUMNS = (WorkflowInstance.id, WorkflowInstance.process_id, WorkflowInstance.case_type, WorkflowInstance.status,
                  WorkflowInstance.case_status, WorkflowInstance.customer_id, WorkflowInstance.data,
                  WorkflowInstance.created_at, WorkflowInstance.ended_at)  # never the serialized state
 
@@ -59,7 +60,7 @@ def list_approvals(ctx: Context, *, staff: StaffMember, status: str = "", custom
     """
     query = (select(WorkflowInstance.id, WorkflowInstance.created_at)
              .join(Customer, Customer.id == WorkflowInstance.customer_id)
-             .where(WorkflowInstance.process_id.in_(APPROVAL_PROCESSES), visible_customer(staff)))
+             .where(WorkflowInstance.case_type.in_(APPROVAL_CASE_TYPES), visible_customer(staff)))
     if customer_id is not None:
         query = query.where(WorkflowInstance.customer_id == customer_id)
     if status in ("cancelled", "error"):
@@ -128,7 +129,7 @@ def _approval_view(row, now: datetime) -> dict:
     shown = display_status(row.status, row.case_status)
     return {
         "id": row.id, "process_id": row.process_id,
-        "kind": "Job" if row.process_id == "job_approval" else "Hours",
+        "kind": "Job" if row.case_type == "job" else "Hours",
         "title": data.get("title") or f"Approval {row.id}", "customer_id": row.customer_id,
         "customer_name": row.customer_name, "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
         "instance_status": row.status, "comment": data.get("comment") or "", "answer": data.get("answer") or "",

@@ -1,8 +1,8 @@
 """Where a job stands in customer approval, derived in one place for every page (staff and portal).
 
-A job's own `approval_status` only follows `job_approval`; its hours may be under review in a timesheet
-instead, so the status shown is the live approval touching the job (its own first, else a timesheet holding its
-registrations), else the job's last outcome, else "not sent for approval".
+A job's own `approval_status` only follows its job approval (case_type "job"); its hours may be under review
+in a timesheet instead, so the status shown is the live approval touching the job (its own first, else a
+timesheet holding its registrations), else the job's last outcome, else "not sent for approval".
 """
 
 from sqlalchemy import select
@@ -35,13 +35,13 @@ def job_statuses(session: Session, job_ids: list[int]) -> dict[int, dict]:
     jobs = session.execute(select(Job.id, Job.approval_status, Job.approval_instance_id)
                            .where(Job.id.in_(job_ids))).all()
     live = {}
-    for job_id, iid, process_id, status, case_status in session.execute(
-            select(Registration.job_id, WorkflowInstance.id, WorkflowInstance.process_id, WorkflowInstance.status,
+    for job_id, iid, case_type, status, case_status in session.execute(
+            select(Registration.job_id, WorkflowInstance.id, WorkflowInstance.case_type, WorkflowInstance.status,
                    WorkflowInstance.case_status).distinct()
             .join(WorkflowInstance, WorkflowInstance.id == Registration.approval_instance_id)
             .where(Registration.job_id.in_(job_ids), WorkflowInstance.status.in_(LIVE))
             .order_by(Registration.job_id, WorkflowInstance.id)):
-        live.setdefault(job_id, (iid, process_id, display_status(status, case_status)))
+        live.setdefault(job_id, (iid, case_type, display_status(status, case_status)))
     own_ids = [j.approval_instance_id for j in jobs if j.approval_instance_id is not None]
     own = {iid: display_status(status, case_status) for iid, status, case_status in session.execute(
         select(WorkflowInstance.id, WorkflowInstance.status, WorkflowInstance.case_status)
@@ -53,8 +53,8 @@ def _status(job_id: int, last: str | None, own_id: int | None, own: dict, live: 
     if own_id in own:
         return _view(own[own_id], own_id, "job")
     if job_id in live:
-        iid, process_id, status = live[job_id]
-        return _view(status, iid, "job" if process_id == "job_approval" else "timesheet")
+        iid, case_type, status = live[job_id]
+        return _view(status, iid, "job" if case_type == "job" else "timesheet")
     if last and last not in ("draft", "submitted"):
         return _view(last, None, None)
     return {"status": NOT_SENT, "label": "Not sent for approval", "instance_id": None, "via": None}

@@ -1,8 +1,10 @@
 """The Customer Approval screen's use cases: send a job or a customer's hours for approval, cancel, resend.
 
-A job goes to `job_approval` together with its registrations that are not yet approved; a customer's hours
-for a period go to `timesheet_approval`. The job and the registrations are linked to the instance before its
-first steps run, so `case.set_status` (engine.service_tasks.handlers) carries every status change to them.
+A job goes to the process bound to the customer's job approvals (engine.services.bindings; `job_approval` by
+default) together with its registrations that are not yet approved; a customer's hours for a period go to the
+one bound to its timesheets (`timesheet_approval`). The instance's `case_type` says which it is. The job and
+the registrations are linked to the instance before its first steps run, so `case.set_status`
+(engine.service_tasks.handlers) carries every status change to them.
 """
 
 from datetime import date
@@ -22,6 +24,7 @@ from engine.models import (
     StaffUser,
     WorkflowInstance,
 )
+from engine.services.bindings import CASE_TYPES, bound_process
 from engine.services.company_settings import effective_policy, load_settings
 from engine.services.context import Actor, Context
 from engine.services.instances import cancel_locked, create_instance, lock_instance
@@ -69,10 +72,17 @@ def _case_data(session: Session, customer: Customer, manager_id: int | None, tit
             "manager_email": manager.email if manager is not None else None, **effective_policy(settings, customer)}
 
 
-def _start_job_case(ctx: Context, session: Session, staff: StaffMember, job: Job) -> int:
+def start_job_case(ctx: Context, session: Session, staff: StaffMember, job: Job, process_id: str | None = None,
+                   extra: dict | None = None) -> int:
+    """Start the job's approval in the caller's transaction: the process bound to its customer (or
+    `process_id`: a dry run's draft), with the start variables every job approval gets (and `extra` over them).
+
+    :raises InvalidInput: see _case_data. :raises NotFound: the process is not deployed.
+    """
     customer = session.get(Customer, job.customer_id)
-    data = {**_case_data(session, customer, job.manager_id or staff.id, job.name), "job_id": job.id}
-    row, run = create_instance(ctx, session, "job_approval", data, _actor(staff))
+    data = {**_case_data(session, customer, job.manager_id or staff.id, job.name), "job_id": job.id, **(extra or {})}
+    process_id = process_id or bound_process(session, "job", customer.id)
+    row, run = create_instance(ctx, session, process_id, data, _actor(staff), case_type="job")
     job.approval_instance_id = row.id
     job.approval_status = "submitted"
     for registration in session.scalars(select(Registration).where(
@@ -90,7 +100,8 @@ def _link(registration: Registration, instance_id: int) -> None:
 
 
 def send_job_for_approval(ctx: Context, job_id: int, *, staff: StaffMember) -> int:
-    """Start `job_approval` for a job (and its registrations not yet approved); returns the instance id.
+    """Start the job approval bound to the job's customer for a job (and its registrations not yet approved);
+    returns the instance id.
 
     :raises NotAllowed: see ensure_may_send. :raises NotFound: a job outside the staff member's scope.
     :raises InvalidInput: the job is already under approval, or see _case_data.
@@ -108,7 +119,7 @@ def send_job_for_approval(ctx: Context, job_id: int, *, staff: StaffMember) -> i
         if job.approval_status in APPROVED_CASE and session.scalar(select(Registration.id).where(
                 Registration.job_id == job.id, Registration.status.in_(SENDABLE)).limit(1)) is None:
             raise InvalidInput(f"job: {job.name} is approved and has no new work to send")
-        instance_id = _start_job_case(ctx, session, staff, job)
+        instance_id = start_job_case(ctx, session, staff, job)
         uow.commit()
         return instance_id
 
@@ -134,7 +145,8 @@ def _start_timesheet_case(ctx: Context, session: Session, staff: StaffMember, cu
     data = {**_case_data(session, customer, customer.account_manager_id or staff.id, title),
             "registration_ids": [r.id for r in registrations], "period_start": start.isoformat(),
             "period_end": end.isoformat()}
-    row, run = create_instance(ctx, session, "timesheet_approval", data, _actor(staff))
+    process_id = bound_process(session, "timesheet", customer.id)
+    row, run = create_instance(ctx, session, process_id, data, _actor(staff), case_type="timesheet")
     for registration in registrations:
         _link(registration, row.id)
     session.flush()
@@ -144,8 +156,8 @@ def _start_timesheet_case(ctx: Context, session: Session, staff: StaffMember, cu
 
 def send_hours_for_approval(ctx: Context, customer_id: int, *, staff: StaffMember, period_start: date | str,
                             period_end: date | str, job_id: int | None = None) -> int:
-    """Start `timesheet_approval` for a customer's hours in a period (optionally of one job) that are draft or
-    were rejected; returns the instance id.
+    """Start the timesheet approval bound to the customer for its hours in a period (optionally of one job)
+    that are draft or were rejected; returns the instance id.
 
     :raises NotAllowed: see ensure_may_send. :raises NotFound: a customer outside the staff member's scope.
     :raises InvalidInput: bad period, no such hours, or see _case_data.
@@ -182,7 +194,7 @@ def _release_subjects(session: Session, instance_id: int) -> None:
 def _visible_case(session: Session, staff: StaffMember, instance_id: int) -> WorkflowInstance:
     """The approval under its row lock, so two resends or cancels of one case run one after the other."""
     row = lock_instance(session, instance_id)
-    if row is None or row.process_id not in ("job_approval", "timesheet_approval") or row.customer_id is None:
+    if row is None or row.case_type not in CASE_TYPES or row.customer_id is None:
         raise NotFound(f"no approval {instance_id}")
     get_visible_customer(session, staff, row.customer_id)
     return row
@@ -197,7 +209,7 @@ def _subjects(session: Session, row: WorkflowInstance) -> tuple[Job | None, list
     """The case's job (job approvals) or its registrations (timesheets), locked after the instance row (the
     order the customer's decision takes too), wherever they point now."""
     data = row.data or {}
-    if row.process_id == "job_approval":
+    if row.case_type == "job":
         job_id = data.get("job_id")
         job = session.scalar(select(Job).where(Job.id == job_id).with_for_update()) if isinstance(job_id, int) \
             else None
@@ -258,10 +270,10 @@ def resend_approval(ctx: Context, instance_id: int, *, staff: StaffMember) -> in
         if row.status in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
             cancel_locked(ctx, session, instance_id, _actor(staff), "sent again")
         _release_subjects(session, instance_id)
-        if row.process_id == "job_approval":
+        if row.case_type == "job":
             if job is None:
                 raise InvalidInput("job: the job of this approval no longer exists")
-            new_id = _start_job_case(ctx, session, staff, job)
+            new_id = start_job_case(ctx, session, staff, job)
         else:
             registrations = [r for r in registrations if r.status in SENDABLE]
             if not registrations:

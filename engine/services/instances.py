@@ -117,10 +117,10 @@ def start_instance(ctx: Context, process_id: str, data: dict, actor: Actor = SYS
 
 
 def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
-                    actor: Actor) -> tuple[WorkflowInstance, Callable[[], None]]:
+                    actor: Actor, case_type: str | None = None) -> tuple[WorkflowInstance, Callable[[], None]]:
     """Run a new instance's first steps and insert its row (flushed, so it has its id); return it with the
     call that writes what the steps did (tasks, timers, the case status on the job and registrations, mails,
-    events).
+    events). `case_type` marks an approval ("job", "timesheet": engine.services.bindings).
 
     Split in two so a use case can link its own rows to the instance (a job, registrations) before the
     steps' writes reach them, all in the caller's transaction. The row is inserted once, with the state
@@ -139,7 +139,8 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
         raise NotFound(f"no process {process_id!r} is deployed (signoff deploy FILE)")
     now = ctx.clock()
     customer_id = data.get("customer_id")
-    row = WorkflowInstance(process_version_id=version.id, process_id=process_id, status=InstanceStatus.RUNNING,
+    row = WorkflowInstance(process_version_id=version.id, process_id=process_id, case_type=case_type,
+                           status=InstanceStatus.RUNNING,
                            customer_id=customer_id if isinstance(customer_id, int) else None,
                            data=data, created_at=now, updated_at=now)
     loaded = runtime.new_workflow(row, runtime.process_for(session, version.id, version.bpmn_hash), ctx.clock,

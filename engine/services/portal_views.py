@@ -77,7 +77,7 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
 def _review_query(customer_id: int):
     """The customer's open reviews of running instances; only the columns a list shows (no serialized state)."""
     return (select(HumanTask.id, HumanTask.name, HumanTask.element_id, HumanTask.instance_id, HumanTask.due_at,
-                   HumanTask.form, WorkflowInstance.process_id, WorkflowInstance.data)
+                   HumanTask.form, WorkflowInstance.case_type, WorkflowInstance.data)
             .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "customer",
                    HumanTask.customer_id == customer_id, WorkflowInstance.status == InstanceStatus.RUNNING))
@@ -88,7 +88,7 @@ def _review_view(row, now: datetime, may_decide: bool) -> dict:
     it is refused by Actor.can_complete)."""
     return {"id": row.id, "name": row.name, "element_id": row.element_id, "instance_id": row.instance_id,
             "title": (row.data or {}).get("title") or row.name,
-            "kind": "Job" if row.process_id == "job_approval" else "Hours",
+            "kind": "Hours" if row.case_type == "timesheet" else "Job",
             "due_at": iso(row.due_at), "urgency": urgency(row.due_at, now), "form": row.form,
             "may_decide": may_decide}
 

@@ -6,6 +6,7 @@ bp = Blueprint("staff", __name__)
 
 from webapp.staff import customers  # noqa: E402, F401, I001 - customer and job pages on bp
 from webapp.staff import approvals  # noqa: E402, F401, I001 - Customer Approval screen, settings, policy
+from webapp.staff import bindings  # noqa: E402, F401, I001 - the Processes selects on settings and policy
 from webapp.staff import email_templates  # noqa: E402, F401, I001 - admins edit the e-mail templates
 from webapp.staff import customer_extras  # noqa: E402, F401, I001 - journal, resources, message, QR
 from webapp.staff import invoices  # noqa: E402, F401, I001 - invoices and quotes

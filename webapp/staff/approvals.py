@@ -18,6 +18,7 @@ from webapp.extensions import get_ctx
 from webapp.input_guard import parse_int, posted_ids, query_day, query_int
 from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
+from webapp.staff.bindings import bindings_form
 from webapp.staff.forms import form_values, options, show_errors
 
 END_ACTIONS = [("auto_approve", "Approve automatically"), ("escalate", "Escalate to the manager")]
@@ -140,7 +141,8 @@ def settings_view():
             flash("Settings saved. New approvals use them; running ones keep theirs.")
             return redirect(url_for("staff.settings"))
     status = 400 if request.method == "POST" else 200
-    return render_template("staff/approvals/settings.html", form=form), status
+    return render_template("staff/approvals/settings.html", form=form, bindings_form=bindings_form(),
+                           bindings_action=url_for("staff.settings_bindings")), status
 
 
 @bp.route("/customers/<int:customer_id>/policy", methods=["GET", "POST"], endpoint="customer_policy")
@@ -158,4 +160,6 @@ def customer_policy(customer_id: int):
             flash(f"Approval policy of {policy['customer_name']} saved.")
             return redirect(url_for("staff.customer_policy", customer_id=customer_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("staff/approvals/policy.html", form=form, policy=policy), status
+    return render_template("staff/approvals/policy.html", form=form, policy=policy,
+                           bindings_form=bindings_form(customer_id),
+                           bindings_action=url_for("staff.customer_bindings", customer_id=customer_id)), status
