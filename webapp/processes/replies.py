@@ -1,6 +1,7 @@
 """How the processes pages put the engine's answers into words and JSON: problems, deployments, dry runs, re-runs."""
 
-from dataclasses import asdict
+
+from engine.services.scenarios import regression_sentence
 
 
 def problem_dict(problem) -> dict:
@@ -26,7 +27,7 @@ def deployed_sentence(deployed: list) -> str:
 
 
 def step_dicts(steps) -> list[dict]:
-    return [asdict(step) for step in steps]
+    return [step.as_dict() for step in steps]
 
 
 def result_dict(result) -> dict:
@@ -43,10 +44,7 @@ def scenario_dict(scenario) -> dict:
 
 
 def rerun_sentence(process_id: str, outcomes: list) -> str:
-    """"3 of 4 scenarios still end where they did; 'query then expire' now ends at … (saved: ends at …)"."""
+    """"3 of 4 scenarios still end where they did; 'query then expire' now ends at …" (scenarios' own words)."""
     if not outcomes:
         return f"{process_id} has no saved scenarios yet: run one and save it."
-    same = sum(1 for outcome in outcomes if outcome.same)
-    changed = [f"'{o.scenario.name}' now {o.result.summary} (when saved it {o.scenario.expected})"
-               for o in outcomes if not o.same]
-    return "; ".join([f"{same} of {len(outcomes)} scenarios still end where they did", *changed]) + "."
+    return regression_sentence(outcomes) + "."
