@@ -18,7 +18,7 @@ from engine.config import Settings
 from engine.demo import run_demo
 from engine.errors import InvalidInput, SignoffError
 from engine.services.context import Actor, Context, open_context
-from engine.services.deployments import deploy_process
+from engine.services.deployments import deploy_file
 from engine.services.inbox import get_instance, list_open_tasks
 from engine.services.instances import cancel_instance, complete_task, start_instance
 from engine.services.outbox import get_mail, list_mail
@@ -70,10 +70,11 @@ def cmd_deploy(ctx: Context, args) -> None:
         data = path.read_bytes()
     except OSError as err:
         raise InvalidInput(f"cannot read {path}: {err.strerror}") from None
-    deployed = deploy_process(ctx, data, path.name, _lanes(args.lanes))
-    state = "deployed" if deployed.created else "already deployed (same file), unchanged"
-    print(f"{deployed.process_id} version {deployed.version} {state}")
-    print(deployed.version)
+    deployed = deploy_file(ctx, CLI_ACTOR, data, path.name, _lanes(args.lanes))
+    for each in deployed:
+        state = "deployed" if each.created else "already deployed (same file), unchanged"
+        print(f"{each.process_id} version {each.version} {state}")
+    print(" ".join(str(each.version) for each in deployed))
 
 
 def cmd_start(ctx: Context, args) -> None:

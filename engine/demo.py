@@ -6,8 +6,8 @@ from datetime import timedelta
 from engine.background import BackgroundWorker
 from engine.config import PROJECT_ROOT
 from engine.mail.transport import make_transport
-from engine.services.context import Actor, Context
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM, Actor, Context
+from engine.services.deployments import deploy_file
 from engine.services.inbox import get_instance, list_open_tasks
 from engine.services.instances import complete_task, start_instance
 from engine.services.outbox import list_mail
@@ -28,8 +28,8 @@ def run_demo(ctx: Context) -> None:
     """Print each step of three job approvals: decided by the customer, expired by `timers fire`, and
     expired in real time by the background worker."""
     for name in ("job_approval.bpmn", "timesheet_approval.bpmn"):
-        deployed = deploy_process(ctx, (PROJECT_ROOT / "bpmn" / name).read_bytes(), name)
-        print(f"deployed {deployed.process_id} version {deployed.version}")
+        for deployed in deploy_file(ctx, SYSTEM, (PROJECT_ROOT / "bpmn" / name).read_bytes(), name):
+            print(f"deployed {deployed.process_id} version {deployed.version}")
 
     first = start_instance(ctx, "job_approval", JOB)
     print(f"\n1. staff sent job 101 for approval: instance {first}")

@@ -27,10 +27,10 @@ from engine.models import (
     VisitPhoto,
 )
 from engine.services.approvals import send_hours_for_approval, send_job_for_approval
-from engine.services.context import Actor, Context
+from engine.services.context import SYSTEM, Actor, Context
 from engine.services.customer_contact import set_approvers
 from engine.services.customers import add_contact, create_customer, get_customer, set_portal_access
-from engine.services.deployments import deploy_process
+from engine.services.deployments import deploy_file
 from engine.services.inbox import list_open_tasks
 from engine.services.instances import complete_task
 from engine.services.staff_auth import StaffView, create_staff_user
@@ -96,7 +96,7 @@ def seed_demo_company(ctx: Context) -> DemoLogins | None:
         if uow.session.scalar(select(StaffUser.id).limit(1)) is not None:
             return None
     for name in ("job_approval.bpmn", "timesheet_approval.bpmn"):
-        deploy_process(ctx, (PROJECT_ROOT / "bpmn" / name).read_bytes(), name)
+        deploy_file(ctx, SYSTEM, (PROJECT_ROOT / "bpmn" / name).read_bytes(), name)
     staff = {key: create_staff_user(ctx, email, name, role, DEMO_PASSWORD, may_send)
              for key, email, name, role, may_send in STAFF}
     admin = staff["ada"]

@@ -26,4 +26,9 @@ class ConcurrentUpdate(SignoffError):
 
 
 class DeployError(SignoffError):
-    """A BPMN file was refused: the message names the file, the element and the fault."""
+    """A BPMN file was refused: `.problems` (engine.workflow.problems.Problem) says every reason, each naming the
+    file, the element and what to do; str() is the problems, one per line."""
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        self.problems = list(problems or [])
+        super().__init__("\n".join(str(problem) for problem in self.problems) if self.problems else message)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from engine.config import Settings
 from engine.models import Base
-from engine.services.context import open_context
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM, open_context
+from engine.services.deployments import deploy_file
 from engine.services.staff_auth import create_staff_user
 
 pytest_plugins = ["tests.approval_fixtures"]  # office, customer, job, eli, timesheet, other
@@ -88,11 +88,11 @@ def ctx(database_url, clock, tmp_path):
 
 @pytest.fixture
 def deploy(ctx):
-    def deploy_file(path: str, **kwargs):
+    def deploy_path(path: str, **kwargs):
         data = (ROOT / path).read_bytes()
-        return deploy_process(ctx, data, Path(path).name, **kwargs)
+        return deploy_file(ctx, SYSTEM, data, Path(path).name, **kwargs)
 
-    return deploy_file
+    return deploy_path
 
 
 @pytest.fixture

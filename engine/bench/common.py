@@ -16,8 +16,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from engine.config import PROJECT_ROOT, Settings
-from engine.services.context import Context, open_context
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM, Context, open_context
+from engine.services.deployments import deploy_file
 
 BPMN_FILE = PROJECT_ROOT / "bpmn" / "job_approval.bpmn"
 PROCESS_ID = "job_approval"
@@ -70,7 +70,7 @@ def p95(samples: list[float]) -> float:
 def open_bench_context(url: str, clock: Callable[[], datetime] | None = None) -> Context:
     """A migrated context on `url` with job_approval deployed (deploying the same file twice is a no-op)."""
     ctx = open_context(Settings(database_url=url), clock=clock)
-    deploy_process(ctx, BPMN_FILE.read_bytes(), BPMN_FILE.name)
+    deploy_file(ctx, SYSTEM, BPMN_FILE.read_bytes(), BPMN_FILE.name)
     return ctx
 
 

@@ -20,3 +20,4 @@ class ProcessVersion(Base):
     xml: Mapped[str] = mapped_column(Text)
     lane_roles: Mapped[dict] = mapped_column(JSON)
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deployed_by: Mapped[str | None] = mapped_column(String(200))  # the actor's name (migration 0017)

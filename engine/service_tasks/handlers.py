@@ -22,7 +22,8 @@ _CONTEXT_KEYS = ("title", "customer_id", "job_id", "registration_ids", "manager_
                  "answer", "approval_period", "remaining_period_iso")
 
 
-@service_task("case.set_status")
+@service_task("case.set_status", description="Set where the case stands (status: awaiting_customer, reminded, "
+              "queried, approved, rejected, expired_auto_approved or escalated)")
 def set_case_status(ctx: ServiceContext, *, status: str) -> None:
     """Record where the case stands (shown on the Customer Approval screen), to be carried to the job and the
     registrations linked to this instance, with the customer's comment.
@@ -63,13 +64,15 @@ def _recipients(data: dict, audience: str) -> list[str | None]:
     return [one if isinstance(one, str) else None]
 
 
-@service_task("notify.manager")
+@service_task("notify.manager", description="E-mail the case's manager the outcome (outcome: approved, rejected, "
+              "queried, escalated or expired_auto_approved)")
 def notify_manager(ctx: ServiceContext, *, outcome: str) -> None:
     """Queue the e-mail telling the job manager the outcome (approved, rejected, queried, expired...)."""
     _queue(ctx, "manager", f"{outcome}_to_manager", outcome=outcome)
 
 
-@service_task("notify.customer")
+@service_task("notify.customer", description="E-mail the customer's approvers (template: approval_request, "
+              "reminder or query_answered)")
 def notify_customer(ctx: ServiceContext, *, template: str) -> None:
     """Queue an e-mail to the customer's contact (approval request, reminder, answer to a query)."""
     _queue(ctx, "customer", f"{template}_to_customer")

@@ -1,4 +1,4 @@
-"""The registry of service-task operations: `@service_task("case.set_status")`."""
+"""The registry of service-task operations: `@service_task("case.set_status", description="…")`."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,16 +26,24 @@ class ServiceContext:
 
 Handler = Callable[..., dict | None]
 _HANDLERS: dict[str, Handler] = {}
+_DESCRIPTIONS: dict[str, str] = {}
 
 
-def service_task(name: str) -> Callable[[Handler], Handler]:
-    """Register `fn(ctx, **params) -> dict | None` under the operation name used in BPMN files."""
+def service_task(name: str, description: str = "") -> Callable[[Handler], Handler]:
+    """Register `fn(ctx, **params) -> dict | None` under the operation name used in BPMN files, with a one-line
+    description for the modeller (the first line of the handler's docstring if none is given)."""
 
     def register(fn: Handler) -> Handler:
         _HANDLERS[name] = fn
+        _DESCRIPTIONS[name] = description or (fn.__doc__ or "").strip().split("\n")[0]
         return fn
 
     return register
+
+
+def operation_descriptions() -> list[tuple[str, str]]:
+    """(operation name, one-line description) of every registered operation, by name."""
+    return [(name, _DESCRIPTIONS.get(name, "")) for name in sorted(_HANDLERS)]
 
 
 def get_handler(name: str) -> Handler | None:

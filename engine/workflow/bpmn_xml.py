@@ -4,7 +4,6 @@ Nothing in a file may make the parser read files, reach the network or expand en
 Camunda-style timer and condition expressions become the Python SpiffWorkflow evaluates.
 """
 
-import re
 from collections.abc import Callable
 from functools import partial
 
@@ -16,10 +15,10 @@ from engine.workflow.expressions import (
     translate_timer,
     validate_python_expression,
 )
+from engine.workflow.problems import BPMN_NS, Problem, problem_at
 
 MAX_BPMN_BYTES = 2 * 1024 * 1024
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _DEFINITIONS = f"{{{BPMN_NS}}}definitions"
 _TIMER_DEFINITION = f"{{{BPMN_NS}}}timerEventDefinition"
 _CONDITION = f"{{{BPMN_NS}}}conditionExpression"
@@ -35,17 +34,25 @@ _DTD_TOKENS = tuple(
 
 
 class BpmnFileError(Exception):
-    """A refused BPMN file: its name, the offending element id when known, and why."""
+    """A refused BPMN file: `.problems` says every reason (file, element, what is wrong and what to do).
+
+    Built either from one message (`BpmnFileError(filename, message, element_id)`) or from a list of problems
+    (`BpmnFileError.of(problems)`); `filename`, `element_id` and `message` are the first problem's.
+    """
 
     def __init__(
-        self, filename: str, message: str, element_id: str | None = None
+        self, filename: str, message: str, element_id: str | None = None, problems: list[Problem] | None = None
     ) -> None:
+        self.problems = problems or [Problem(filename, element_id, None, message)]
         self.filename = filename
-        self.element_id = element_id
-        self.message = message
-        where = f"element {element_id!r}: " if element_id is not None else ""
-        # One line, whatever the uploaded file put into ids or expressions.
-        super().__init__(re.sub(r"\s*[\r\n]+\s*", " ", f"{filename}: {where}{message}"))
+        self.element_id = self.problems[0].element_id
+        self.message = self.problems[0].message
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+    @classmethod
+    def of(cls, problems: list[Problem]) -> "BpmnFileError":
+        first = problems[0]
+        return cls(first.filename, first.message, first.element_id, problems=list(problems))
 
 
 def parse_bpmn_bytes(data: bytes, filename: str) -> etree._Element:
@@ -95,57 +102,92 @@ def parse_bpmn_bytes(data: bytes, filename: str) -> etree._Element:
     return root
 
 
-def normalize_expressions(root: etree._Element) -> None:
+def process_name_in(data: bytes, process_id: str) -> str | None:
+    """The name of the process `process_id` in a BPMN file, or None (no such process, no name, a bad file)."""
+    try:
+        root = parse_bpmn_bytes(data, "<bpmn>")
+    except BpmnFileError:
+        return None
+    for process in root.iterfind(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == process_id:
+            return process.get("name") or None
+    return None
+
+
+NO_TIME = "the timer has no time set: choose a duration (e.g. PT48H), a date or a cycle"
+EMPTY_CONDITION = ("the condition is empty: write one (e.g. ${decision == 'approve'}), or delete it and make "
+                   "this flow the gateway's default flow")
+
+
+def normalize_expressions(root: etree._Element, within: list[etree._Element] | None = None) -> None:
     """Rewrite timer and condition expressions, in place, into Python.
 
+    `within`: the elements (processes) whose expressions are rewritten; None: the whole file.
     On an error nothing is rewritten. Script task bodies are never touched.
-    :raises BpmnFileError: an expression that cannot be translated or is not Python.
+    :raises BpmnFileError: with a problem for every expression that cannot be translated or is not Python.
     """
     filename = root.getroottree().docinfo.URL or "<bpmn>"
     rewrites: list[tuple[etree._Element, str]] = []
-    for element in root.iter(*_TIMER_ELEMENTS):
-        definition = element.getparent()
-        if definition is None or definition.tag != _TIMER_DEFINITION:
-            continue
-        event = definition.getparent()
-        owner = event.get("id") if event is not None else None
-        kind = _TIMER_ELEMENTS[element.tag]
-        text = _expression_text(element, filename, owner)
-        translate = partial(translate_timer, element=kind)
-        rewrites.append((element, _translated(translate, text, filename, owner)))
-    for element in root.iter(_CONDITION):
-        flow = element.getparent()
-        owner = flow.get("id") if flow is not None else None
-        language = element.get("language")
-        if language and language.lower() != "python":
-            raise BpmnFileError(
-                filename, f"condition language {language!r} is not supported", owner
-            )
-        text = _expression_text(element, filename, owner)
-        rewrites.append(
-            (element, _translated(translate_condition, text, filename, owner))
-        )
+    problems: list[Problem] = []
+    for scope in root if within is None else within:
+        _collect_rewrites(scope, filename, rewrites, problems)
+    if problems:
+        raise BpmnFileError.of(problems)
     for element, expression in rewrites:
         element.text = expression
 
 
-def _expression_text(element: etree._Element, filename: str, owner: str | None) -> str:
-    """The expression text; child nodes would hide part of it from SpiffWorkflow."""
-    if len(element):
-        raise BpmnFileError(
-            filename, "an expression must be plain text, without child nodes", owner
-        )
-    return element.text or ""
+def _collect_rewrites(scope: etree._Element, filename: str, rewrites: list, problems: list[Problem]) -> None:
+    for definition in scope.iter(_TIMER_DEFINITION):
+        times = [child for child in definition if child.tag in _TIMER_ELEMENTS]
+        if not times or all(not (child.text or "").strip() and not len(child) for child in times):
+            problems.append(problem_at(filename, definition, NO_TIME))
+            continue
+        for element in times:
+            translate = partial(translate_timer, element=_TIMER_ELEMENTS[element.tag])
+            _rewrite(element, translate, filename, rewrites, problems, "timer")
+    for element in scope.iter(_CONDITION):
+        language = element.get("language")
+        if language and language.lower() != "python":
+            problems.append(problem_at(filename, element, f"the condition is written in {_language(language)}, "
+                                                          f"which Signoff does not evaluate: {_WRITE_AS}"))
+        elif not len(element) and not (element.text or "").strip():
+            problems.append(problem_at(filename, element, EMPTY_CONDITION))
+        else:
+            _rewrite(element, translate_condition, filename, rewrites, problems, "condition")
 
 
-def _translated(
-    translate: Callable[[str], str], text: str, filename: str, owner: str | None
-) -> str:
+_WRITE_AS = "write it in Python or as ${...}, e.g. ${decision == 'approve'}"
+
+
+def _language(uri: str) -> str:
+    """An expression language's URI in words: 'FEEL', 'XPath', or the URI itself."""
+    for known in ("FEEL", "XPath", "JavaScript", "Groovy", "JUEL"):
+        if known.lower() in uri.lower():
+            return f"{known} ({uri})"
+    return repr(uri)
+
+
+def _rewrite(element: etree._Element, translate: Callable[[str], str], filename: str, rewrites: list,
+             problems: list[Problem], what: str) -> None:
+    """Queue the element's translated text, or record why it cannot be translated."""
+    if len(element):  # child nodes would hide part of the expression from SpiffWorkflow
+        problems.append(problem_at(filename, element, "an expression must be plain text, without child nodes"))
+        return
     try:
-        expression = translate(text)
+        expression = translate(element.text or "")
     except ExpressionError as exc:
-        raise BpmnFileError(filename, str(exc), owner) from exc
+        problems.append(problem_at(filename, element, str(exc)))
+        return
     problem = validate_python_expression(expression)
+    if problem and problem.startswith("invalid Python expression"):
+        text = (element.text or "").strip()
+        if text.startswith("="):
+            problem = (f"the {what} {text!r} is FEEL (Camunda 8), which Signoff does not evaluate: {_WRITE_AS}")
+        else:
+            problem = (f"the {what} {text!r} is not an expression Signoff can evaluate "
+                       f"({problem.rsplit(': ', 1)[-1]}): {_WRITE_AS}")
     if problem:
-        raise BpmnFileError(filename, problem, owner)
-    return expression
+        problems.append(problem_at(filename, element, problem))
+    else:
+        rewrites.append((element, expression))

@@ -163,10 +163,11 @@ class SignoffParser(BpmnParser):
     }
 
     def __init__(self):
-        super().__init__(namespaces=NSMAP, validator=_schema_validator())
+        # The schema is checked before (engine.workflow.specs, every error with its line and element).
+        super().__init__(namespaces=NSMAP, validator=None)
 
 
 @cache
-def _schema_validator() -> BpmnValidator:
+def schema_validator() -> BpmnValidator:
     """The BPMN 2.0 XML schema check (the library's bundled XSD), loaded once per process."""
     return BpmnValidator()

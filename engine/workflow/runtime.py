@@ -219,9 +219,9 @@ def check_data(loaded: LoadedInstance) -> None:
 
 def process_for(session: Session, version_id: int, key: str | None = None) -> ParsedProcess:
     """The version's parsed spec; only its hash is read (unless given) unless this process has not parsed it yet."""
-    def load_version() -> tuple[str, str, dict[str, str]]:
+    def load_version() -> tuple[str, str, dict[str, str], str]:
         version = session.get(ProcessVersion, version_id)
-        return version.xml, version.filename, version.lane_roles
+        return version.xml, version.filename, version.lane_roles, version.process_id
 
     if key is None:
         key = session.scalar(select(ProcessVersion.bpmn_hash).where(ProcessVersion.id == version_id))

@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from engine.mail.transport import DevMailbox
 from engine.services import approvals, company_settings, customers, jobs
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.outbox import deliver_due_messages
 from engine.services.staff_auth import create_staff_user
 from tests.engine.helpers import instance
@@ -21,7 +22,7 @@ EMAIL = "dana@millhouse.example"
 
 def _send_job(ctx) -> int:
     for name in ("job_approval.bpmn", "timesheet_approval.bpmn"):
-        deploy_process(ctx, (ROOT / "bpmn" / name).read_bytes(), name)
+        deploy_file(ctx, SYSTEM, (ROOT / "bpmn" / name).read_bytes(), name)
     admin = create_staff_user(ctx, "ada@example.com", "Ada Admin", "admin", "correct horse battery")
     manager = create_staff_user(ctx, "max@example.com", "Max Manager", "manager", "correct horse battery")
     customer = customers.create_customer(ctx, staff=manager, name="Mill House", contact_name="Dana",

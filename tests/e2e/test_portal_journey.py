@@ -10,7 +10,8 @@ from sqlalchemy import select
 from engine.mail.transport import DevMailbox
 from engine.models import OutboxMessage
 from engine.services import approvals, customers, jobs
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.outbox import deliver_due_messages
 from engine.services.portal_views import list_review_tasks
 from engine.services.staff_auth import create_staff_user
@@ -55,7 +56,7 @@ def _ask_code(page, base: str, email: str = ANN) -> None:
 def _setup(ctx):
     """Acme (three jobs under approval, portal access not yet granted) and Bolt (a contact, a job under approval)."""
     for name in ("job_approval", "timesheet_approval"):
-        deploy_process(ctx, (ROOT / f"bpmn/{name}.bpmn").read_bytes(), f"{name}.bpmn")
+        deploy_file(ctx, SYSTEM, (ROOT / f"bpmn/{name}.bpmn").read_bytes(), f"{name}.bpmn")
     admin = create_staff_user(ctx, "ada@example.com", "Ada Admin", "admin", PASSWORD)
     manager = create_staff_user(ctx, "mia@example.com", "Mia Manager", "manager", PASSWORD)
     acme = customers.create_customer(ctx, staff=admin, name="Acme Cleaning", contact_name="Ann Archer",

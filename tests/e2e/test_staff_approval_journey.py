@@ -9,8 +9,8 @@ import re
 
 from playwright.sync_api import expect
 
-from engine.services.context import Actor
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM, Actor
+from engine.services.deployments import deploy_file
 from engine.services.inbox import list_open_tasks
 from engine.services.instances import complete_task
 from engine.services.outbox import list_mail
@@ -44,7 +44,7 @@ def approval_row(page):
 def test_a_manager_takes_a_customer_from_creation_to_approved_hours(page, live_server, live_ctx, clock):
     create_staff_user(live_ctx, "mia@example.com", "Mia Manager", "manager", PASSWORD)
     for name in ("job_approval.bpmn", "timesheet_approval.bpmn"):
-        deploy_process(live_ctx, (ROOT / "bpmn" / name).read_bytes(), name)
+        deploy_file(live_ctx, SYSTEM, (ROOT / "bpmn" / name).read_bytes(), name)
 
     # log in
     page.goto(f"{live_server}/login")

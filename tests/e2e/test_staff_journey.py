@@ -2,8 +2,9 @@
 
 from playwright.sync_api import expect
 
+from engine.services.context import SYSTEM
 from engine.services.customers import create_customer
-from engine.services.deployments import deploy_process
+from engine.services.deployments import deploy_file
 from engine.services.instances import start_instance
 from engine.services.staff_auth import create_staff_user
 from engine.services.timers import fire_due_timers
@@ -16,7 +17,7 @@ PASSWORD = "correct horse battery"
 def test_manager_decides_an_escalated_job_in_the_browser(page, live_server, live_ctx, clock):
     mia = create_staff_user(live_ctx, "mia@example.com", "Mia Manager", "manager", PASSWORD)
     customer = create_customer(live_ctx, staff=mia, name="Mill House")  # Mia's customer: its case is hers
-    deploy_process(live_ctx, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
+    deploy_file(live_ctx, SYSTEM, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
     iid = start_instance(live_ctx, "job_approval", {**JOB_START, "customer_id": customer["id"],
                                                     "period_end_action": "escalate",
                                                     "title": "Office cleaning, November"})

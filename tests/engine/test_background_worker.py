@@ -7,8 +7,8 @@ import pytest
 from engine.background import BackgroundWorker
 from engine.config import Settings
 from engine.mail.transport import DevMailbox
-from engine.services.context import open_context
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM, open_context
+from engine.services.deployments import deploy_file
 from engine.services.instances import start_instance
 from engine.services.outbox import list_mail
 from tests.conftest import ROOT
@@ -18,7 +18,7 @@ from tests.engine.helpers import JOB_START, instance
 @pytest.fixture
 def real_clock_ctx(database_url):
     ctx = open_context(Settings(database_url=database_url, min_timer_seconds=1))  # seconds-long periods
-    deploy_process(ctx, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
+    deploy_file(ctx, SYSTEM, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
     yield ctx
     ctx.db.dispose()
 

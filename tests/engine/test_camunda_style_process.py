@@ -14,7 +14,7 @@ FIXTURE = "tests/fixtures/bpmn/camunda_style_review.bpmn"
 
 @pytest.fixture
 def expense(ctx, deploy):
-    deployed = deploy(FIXTURE)
+    [deployed] = deploy(FIXTURE)
     assert (deployed.process_id, deployed.version, deployed.created) == ("expense_review", 1, True)
 
     def start(**data):

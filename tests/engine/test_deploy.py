@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from engine.errors import DeployError
 from engine.models import ProcessVersion
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.instances import complete_task, start_instance
 from tests.engine.helpers import instance, only_open_task
 
@@ -50,20 +51,20 @@ def version_count(ctx) -> int:
 
 def test_deploying_the_same_bytes_twice_returns_the_same_version(ctx):
     data = CAMUNDA.encode()
-    first = deploy_process(ctx, data, "camunda_style_review.bpmn")
-    again = deploy_process(ctx, data, "camunda_style_review.bpmn")
+    [first] = deploy_file(ctx, SYSTEM, data, "camunda_style_review.bpmn")
+    [again] = deploy_file(ctx, SYSTEM, data, "camunda_style_review.bpmn")
     assert (first.process_id, first.version, first.created) == ("expense_review", 1, True)
     assert (again.process_id, again.version, again.created) == ("expense_review", 1, False)
     assert version_count(ctx) == 1
 
 
 def test_changed_bytes_become_version_two_and_running_instances_keep_version_one(ctx):
-    v1 = deploy_process(ctx, CAMUNDA.encode(), "camunda_style_review.bpmn")
+    [v1] = deploy_file(ctx, SYSTEM, CAMUNDA.encode(), "camunda_style_review.bpmn")
     old_iid = start_instance(ctx, "expense_review", {"customer_id": 7})
     old_task = only_open_task(ctx, old_iid, "review_expense")
     assert old_task.name == "Review expense"
 
-    v2 = deploy_process(ctx, camunda_with('name="Review expense"', 'name="Check the expense"'),
+    [v2] = deploy_file(ctx, SYSTEM, camunda_with('name="Review expense"', 'name="Check the expense"'),
                         "camunda_style_review.bpmn")
     assert (v1.version, v2.version, v2.created) == (1, 2, True)
     with ctx.uow() as uow:
@@ -84,12 +85,12 @@ def test_changed_bytes_become_version_two_and_running_instances_keep_version_one
 def test_an_unmapped_lane_is_refused_and_deploys_once_it_is_mapped(ctx):
     data = camunda_with('name="Manager"', 'name="Accounting"')
     with pytest.raises(DeployError) as refused:
-        deploy_process(ctx, data, "accounting.bpmn")
+        deploy_file(ctx, SYSTEM, data, "accounting.bpmn")
     message = str(refused.value)
     assert "accounting.bpmn" in message and "Accounting" in message
     assert "handle_overdue_expense" in message or "fix_expense" in message
     assert version_count(ctx) == 0
-    deployed = deploy_process(ctx, data, "accounting.bpmn", lane_roles={"Accounting": "staff"})
+    [deployed] = deploy_file(ctx, SYSTEM, data, "accounting.bpmn", lane_roles={"Accounting": "staff"})
     assert (deployed.version, deployed.created) == (1, True)
     iid = start_instance(ctx, "expense_review", {"customer_id": 7})
     complete_task(ctx, only_open_task(ctx, iid, "review_expense").id,
@@ -99,7 +100,7 @@ def test_an_unmapped_lane_is_refused_and_deploys_once_it_is_mapped(ctx):
 
 def test_a_lane_mapped_to_an_unknown_role_is_refused(ctx):
     with pytest.raises(DeployError, match="auditor"):
-        deploy_process(ctx, CAMUNDA.encode(), "camunda_style_review.bpmn", lane_roles={"Manager": "auditor"})
+        deploy_file(ctx, SYSTEM, CAMUNDA.encode(), "camunda_style_review.bpmn", lane_roles={"Manager": "auditor"})
     assert version_count(ctx) == 0
 
 
@@ -120,7 +121,7 @@ REFUSED_WITH_ELEMENT = {
 def test_a_refused_element_is_named_with_the_file_and_nothing_is_stored(ctx, case):
     data, element, detail = REFUSED_WITH_ELEMENT[case]
     with pytest.raises(DeployError) as refused:
-        deploy_process(ctx, data, f"{case}.bpmn")
+        deploy_file(ctx, SYSTEM, data, f"{case}.bpmn")
     message = str(refused.value)
     assert f"{case}.bpmn" in message
     assert element in message
@@ -149,7 +150,7 @@ REFUSED_FILES = {
 def test_a_refused_file_is_named_and_nothing_is_stored(ctx, case):
     data, detail = REFUSED_FILES[case]
     with pytest.raises(DeployError) as refused:
-        deploy_process(ctx, data, f"{case}.bpmn")
+        deploy_file(ctx, SYSTEM, data, f"{case}.bpmn")
     message = str(refused.value)
     assert f"{case}.bpmn" in message
     if detail:
@@ -159,9 +160,9 @@ def test_a_refused_file_is_named_and_nothing_is_stored(ctx, case):
 
 
 def test_a_refused_redeploy_leaves_the_deployed_version_alone(ctx):
-    deploy_process(ctx, CAMUNDA.encode(), "camunda_style_review.bpmn")
+    deploy_file(ctx, SYSTEM, CAMUNDA.encode(), "camunda_style_review.bpmn")
     with pytest.raises(DeployError):
-        deploy_process(ctx, camunda_with(">PT48H<", ">every now and then<"), "camunda_style_review.bpmn")
+        deploy_file(ctx, SYSTEM, camunda_with(">PT48H<", ">every now and then<"), "camunda_style_review.bpmn")
     assert version_count(ctx) == 1
     iid = start_instance(ctx, "expense_review", {"customer_id": 7})
     only_open_task(ctx, iid, "review_expense")

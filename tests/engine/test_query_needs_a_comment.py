@@ -8,7 +8,8 @@ import pytest
 
 from engine.errors import DeployError, InvalidInput
 from engine.services import approvals
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.instances import complete_task
 from engine.workflow.forms import check_rules, validate_form
 from tests.approval_fixtures import add_hours, contact
@@ -43,7 +44,7 @@ def test_a_bad_rule_is_named(rule, message):
 def test_a_bad_rule_in_a_diagram_is_refused_at_deploy(ctx):
     xml = (ROOT / "bpmn/job_approval.bpmn").read_text().replace('value="decision=query"', 'value="decision=ask"', 1)
     with pytest.raises(DeployError, match="review_job.*required_when values"):
-        deploy_process(ctx, xml.encode(), "job_approval.bpmn")
+        deploy_file(ctx, SYSTEM, xml.encode(), "job_approval.bpmn")
 
 
 @pytest.mark.parametrize("process", ["job_approval", "timesheet_approval"])

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from engine.config import Settings
-from engine.services.context import open_context
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM, open_context
+from engine.services.deployments import deploy_file
 from engine.services.instances import cancel_instance, complete_task, start_instance
 from tests.engine.helpers import completed_elements, events, instance, only_open_task, open_tasks
 
@@ -46,7 +46,7 @@ def chain(pid: str, *steps: tuple[str, str]) -> bytes:
 
 
 def run(ctx, pid: str, *steps, data=None) -> int:
-    deploy_process(ctx, chain(pid, *steps), f"{pid}.bpmn")
+    deploy_file(ctx, SYSTEM, chain(pid, *steps), f"{pid}.bpmn")
     return start_instance(ctx, pid, data or {"customer_id": 7})
 
 

@@ -5,7 +5,8 @@ import time
 
 from engine.background import BackgroundWorker
 from engine.mail.transport import DevMailbox
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.instances import start_instance
 from tests.engine.helpers import instance
 
@@ -28,7 +29,7 @@ PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def start(ctx, pid: str, wait: str, script: str) -> int:
-    deploy_process(ctx, PROCESS.format(pid=pid, wait=wait, script=script).encode(), f"{pid}.bpmn")
+    deploy_file(ctx, SYSTEM, PROCESS.format(pid=pid, wait=wait, script=script).encode(), f"{pid}.bpmn")
     return start_instance(ctx, pid, {"customer_id": 7})
 
 

@@ -9,7 +9,8 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from engine.models import InstanceEvent, OutboxMessage, WorkflowInstance
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.inbox import list_open_tasks
 from engine.services.instances import complete_task, start_instance
 from tests.conftest import ROOT
@@ -20,7 +21,7 @@ EMAILS = {"customer_email": "dana@millhouse.example", "manager_email": "sam@sign
 
 
 def _deploy(ctx) -> None:
-    deploy_process(ctx, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
+    deploy_file(ctx, SYSTEM, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
 
 
 def _start(ctx, **overrides) -> int:

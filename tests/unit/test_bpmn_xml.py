@@ -238,7 +238,7 @@ def test_error_reads_as_one_line_naming_file_and_element() -> None:
     with_element = BpmnFileError("job.bpmn", "bad\ntimer", element_id="review_job")
     without_element = BpmnFileError("job.bpmn", "not well-formed")
 
-    assert str(with_element) == "job.bpmn: element 'review_job': bad timer"
+    assert str(with_element) == "job.bpmn: Element 'review_job': bad timer"
     assert str(without_element) == "job.bpmn: not well-formed"
     assert without_element.element_id is None
 

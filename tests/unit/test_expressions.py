@@ -209,7 +209,8 @@ def test_expression_syntax_error_is_refused_with_its_element_id(
     error = refusal(body)
 
     assert error.element_id == element_id
-    assert str(error).startswith(f"job.bpmn: element '{element_id}': ")
+    construct = "Sequence flow" if element_id.startswith("Flow") else "Timer boundary event"
+    assert str(error).startswith(f"job.bpmn: {construct} '{element_id}': ")
 
 
 def test_condition_in_another_script_language_is_refused() -> None:

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from engine.config import Settings
-from engine.services.context import open_context
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM, open_context
+from engine.services.deployments import deploy_file
 from engine.services.instances import start_instance
 from engine.services.staff_auth import create_staff_user
 from engine.services.timers import fire_due_timers
@@ -39,7 +39,7 @@ def cut_every_connection(url: str) -> int:
 def test_pages_and_the_sweeper_work_again_after_the_connections_were_cut(pg_ctx, postgres_url):
     ctx, clock = pg_ctx
 
-    deploy_process(ctx, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
+    deploy_file(ctx, SYSTEM, (ROOT / "bpmn/job_approval.bpmn").read_bytes(), "job_approval.bpmn")
     iid = start_instance(ctx, "job_approval", JOB_START)
     create_staff_user(ctx, "mia@example.com", "Mia Manager", "manager", PASSWORD)
     client = create_app(ctx=ctx, config={"TESTING": True, "WTF_CSRF_ENABLED": False}).test_client()
