@@ -1,7 +1,7 @@
 """process_binding (which process approves a case type, per company and per customer), workflow_instance.case_type
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
