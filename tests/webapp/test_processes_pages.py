@@ -239,13 +239,15 @@ def test_scenarios_are_saved_listed_and_rerun_against_a_draft(as_manager, shippe
 
     same = post_json(as_manager, "/scenarios/rerun", {"process_id": "job_approval", "xml": JOB_XML,
                                                        "filename": "job_approval.bpmn"}).get_json()
-    assert same["sentence"] == "1 of 1 scenarios still end where they did." and same["all_same"]
+    assert same["sentence"] == "1 of 1 scenario still ends where they did." and same["all_same"]
     # the draft now rejects where it approved: the sentence names the scenario that changed
-    swapped = JOB_XML.replace("${decision == 'approve'}", "${decision == 'APPROVE'}").replace(
-        "${decision == 'reject'}", "${decision in ('reject', 'approve')}")
+    swapped = JOB_XML.replace("${decision == 'approve'}", "${decision == 'SWAP'}").replace(
+        "${decision == 'reject'}", "${decision == 'approve'}").replace(
+        "${decision == 'SWAP'}", "${decision == 'reject'}")
     changed = post_json(as_manager, "/scenarios/rerun", {"process_id": "job_approval", "xml": swapped,
                                                           "filename": "job_approval.bpmn"}).get_json()
-    assert changed["sentence"].startswith("0 of 1 scenarios still end where they did; 'approve at once' now ")
+    assert changed["sentence"].startswith("0 of 1 scenario still end where they did; 'approve at once' now ends at ")
+    assert "Job rejected" in changed["sentence"]
     assert not changed["all_same"]
 
 

@@ -139,7 +139,10 @@ def _api_error(status: int | None):
     return handle
 
 
-# the API answers every refusal in JSON (CSRFError and the 413 of a too-large body are HTTPExceptions)
-for _cls, _status in ((BadPayload, 400), (InvalidInput, 400), (NotFound, 404), (NotAllowed, 403),
-                      (HTTPException, None)):
+# the API answers every refusal in JSON. Flask prefers an app handler for a status code (the app's CSRFError and
+# 413 pages) over a blueprint's handler for HTTPException, so the codes the API can meet are registered one by one.
+for _cls, _status in ((BadPayload, 400), (InvalidInput, 400), (NotFound, 404), (NotAllowed, 403)):
     api.register_error_handler(_cls, _api_error(_status))
+for _code in (400, 403, 404, 405, 413, 429):
+    api.register_error_handler(_code, _api_error(_code))
+api.register_error_handler(HTTPException, _api_error(None))
