@@ -168,7 +168,8 @@ def _latest(session: Session, process_id: str) -> ParsedProcess | None:
                                                           ProcessVersion.version == newest.scalar_subquery()))
     if version is None:
         return None
-    return cached_process(version.bpmn_hash, lambda: (version.xml, version.filename, version.lane_roles))
+    return cached_process(version.bpmn_hash, lambda: (version.xml, version.filename, version.lane_roles,
+                                                      version.process_id))
 
 
 def _check(session: Session, case_type: str, process_id: str) -> list[str]:
