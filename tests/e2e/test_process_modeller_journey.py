@@ -268,7 +268,6 @@ def test_a_manager_models_checks_dry_runs_deploys_and_binds_a_two_step_job_appro
 
     # bind it to Mill House on its policy page, send the job, and the contact sees the new field
     page.goto(f"{live_server}/customers/{mill}/policy")
-    page.screenshot(path="/tmp/modeller_smoke/policy.png", full_page=True)
     page.get_by_label("Job approvals run").select_option(NEW_ID)
     page.get_by_role("button", name="Save processes").click()
     expect(page.get_by_label("Job approvals run")).to_have_value(NEW_ID)
