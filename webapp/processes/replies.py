@@ -1,6 +1,5 @@
 """How the processes pages put the engine's answers into words and JSON: problems, deployments, dry runs, re-runs."""
 
-
 from engine.services.scenarios import regression_sentence
 
 
