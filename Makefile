@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench browser
+.PHONY: demo test install lint bench browser assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/signoff bench --quick
+
+# The modeller's JavaScript and CSS (bpmn-js, its properties panel, the Camunda moddle), pinned in
+# webapp/modeller_src/package-lock.json and bundled into webapp/static/modeller/ with their licences. The built
+# files are committed, so `make demo` and `make test` need no npm; run this after changing modeller_src/.
+assets:
+	cd webapp/modeller_src && npm ci --no-audit --no-fund && npm run build

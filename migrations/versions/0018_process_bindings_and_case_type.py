@@ -1,7 +1,7 @@
 """process_binding (which process approves a case type, per company and per customer), workflow_instance.case_type
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 from collections.abc import Sequence
 from datetime import UTC, datetime
