@@ -6,6 +6,7 @@ from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.services import inbox, instances, staff_auth, task_context
 from webapp.auth import COOKIE, client_ip, forget_session, login_required, remember_session, safe_next
 from webapp.extensions import get_ctx
+from webapp.input_guard import query_int
 from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import LoginForm, field_errors, task_form_data
@@ -59,9 +60,11 @@ def home():
 def inbox_view():
     ctx = get_ctx()
     process, due = request.args.get("process", ""), request.args.get("due", "")
-    tasks = inbox.list_inbox(ctx, g.actor, process, due, query_cursor())
+    customer_id = query_int("customer")
+    tasks = inbox.list_inbox(ctx, g.actor, process, due, query_cursor(), customer_id=customer_id)
     return render_template("staff/inbox.html", tasks=tasks, pages=page_links(tasks), process=process, due=due,
-                           processes=inbox.list_process_ids(ctx))
+                           processes=inbox.list_process_ids(ctx), customer_id=customer_id,
+                           customers=inbox.list_inbox_customers(ctx, g.actor))
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"], endpoint="task_detail")
