@@ -40,6 +40,9 @@ class SettingsForm(FlaskForm):
         "One-click Approve / Reject links in request and reminder mails",
         description="each link works once, for that item and that contact, until the approval period ends; "
                     "it opens a confirmation page first")
+    visits_become_hours = BooleanField(
+        "A visit checked out becomes an hours registration by itself",
+        description="a draft on the visit's job, with its check-in and check-out times; once per visit")
 
 
 class PolicyForm(FlaskForm):

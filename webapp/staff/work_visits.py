@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
 from engine.errors import InvalidInput
-from engine.services import visits
+from engine.services import visit_hours, visits
 from engine.services.paging import Page
 from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
@@ -112,10 +112,26 @@ def visit_check_in(visit_id: int):
 @login_required
 def visit_check_out(visit_id: int):
     try:
-        visits.check_out(get_ctx(), staff=g.staff, visit_id=visit_id)
+        done = visit_hours.check_out_visit(get_ctx(), staff=g.staff, visit_id=visit_id)
     except InvalidInput as err:
         return _detail(visit_id, [str(err).partition(": ")[2]], 400)
-    flash("Checked out.")
+    if done["hours"]:
+        flash(f"Checked out; registered as hours: {done['hours']['label']} (draft).")
+    elif done["hours_problem"]:
+        flash(f"Checked out; not registered as hours: {done['hours_problem']}.")
+    else:
+        flash("Checked out.")
+    return redirect(url_for("staff.visit_detail", visit_id=visit_id))
+
+
+@bp.post("/visits/<int:visit_id>/hours", endpoint="visit_hours")
+@login_required
+def visit_to_hours(visit_id: int):
+    try:
+        created = visit_hours.turn_visit_into_hours(get_ctx(), staff=g.staff, visit_id=visit_id)
+    except InvalidInput as err:
+        return _detail(visit_id, [str(err).partition(": ")[2]], 400)
+    flash(f"Registered as hours: {created['label']} (draft).")
     return redirect(url_for("staff.visit_detail", visit_id=visit_id))
 
 
