@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from flask import Flask
 
 from engine.config import Settings
+from engine.isotime import duration_words
 from engine.services.context import Context, open_context
 from webapp import auth, errors, input_guard, security
 from webapp.devmail import bp as devmail_bp
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     app.register_blueprint(devmail_bp)  # 404 unless config DEV_MAILBOX (make demo)
     zone = ctx.settings.zone
     app.add_template_filter(lambda value: _when(value, zone), "when")
+    app.add_template_filter(duration_words, "duration_words")
     app.add_template_global(ctx.settings.timezone, "company_timezone")
     return app
 

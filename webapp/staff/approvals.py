@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectField
 
 from engine.errors import InvalidInput, NotFound
 from engine.isotime import month_of
@@ -18,6 +18,7 @@ from webapp.extensions import get_ctx
 from webapp.input_guard import parse_int, posted_ids, query_day, query_int
 from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
+from webapp.staff.duration_field import DurationField
 from webapp.staff.forms import form_values, options, show_errors
 
 END_ACTIONS = [("auto_approve", "Approve automatically"), ("escalate", "Escalate to the manager")]
@@ -25,10 +26,9 @@ END_ACTIONS = [("auto_approve", "Approve automatically"), ("escalate", "Escalate
 
 class SettingsForm(FlaskForm):
     customer_approval_enabled = BooleanField("Customer approval is enabled")
-    approval_period = StringField("Approval period", description="ISO 8601, e.g. P7D")
-    reminder_interval = StringField("Reminder interval", description="e.g. P2D")
-    minimum_resume_period = StringField("Time the customer gets at least after a query is answered",
-                                        description="e.g. P1D")
+    approval_period = DurationField("Approval period")
+    reminder_interval = DurationField("A reminder every")
+    minimum_resume_period = DurationField("Time the customer gets at least after a query is answered")
     period_end_action = SelectField("When the period ends", choices=options(END_ACTIONS))
     portal_shows_hours = BooleanField("Hours")
     portal_shows_expenses = BooleanField("Expenses")
@@ -46,8 +46,8 @@ class SettingsForm(FlaskForm):
 
 
 class PolicyForm(FlaskForm):
-    approval_period = StringField("Approval period", description="empty: the company default")
-    reminder_interval = StringField("Reminder interval", description="empty: the company default")
+    approval_period = DurationField("Approval period", description="empty: the company default")
+    reminder_interval = DurationField("A reminder every", description="empty: the company default")
     period_end_action = SelectField("When the period ends", choices=options([("", "Company default"), *END_ACTIONS]))
 
 
