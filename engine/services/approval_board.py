@@ -184,3 +184,16 @@ def list_unsent_hours(ctx: Context, *, staff: StaffMember, date_from: date | Non
              "first": iso(first), "last": iso(last)} for cid, name, count, minutes, first, last in rows]
 
 
+
+
+def approval_names(ctx: Context, *, staff: StaffMember, instance_ids: list[int]) -> dict[int, str]:
+    """Each approval in the staff member's scope named by what it is, for result messages ("Window cleaning,
+    Mill House"; "Hours 01 Nov – 30 Nov 2026, Mill House"); ids outside the scope are left out."""
+    if not instance_ids:
+        return {}
+    query = (select(WorkflowInstance.id, WorkflowInstance.data, Customer.name)
+             .join(Customer, Customer.id == WorkflowInstance.customer_id)
+             .where(WorkflowInstance.id.in_(instance_ids), visible_customer(staff)))
+    with ctx.read() as uow:
+        rows = uow.session.execute(query).all()
+    return {iid: ", ".join(part for part in ((data or {}).get("title"), name) if part) for iid, data, name in rows}

@@ -46,7 +46,8 @@ def test_a_manager_sends_a_job_and_watches_its_status(ctx, as_manager, manager, 
     assert "Window cleaning" in page and "1 registration" in page
     sent = as_manager.post("/approvals/jobs", data={"job_id": str(job["id"])}, follow_redirects=True)
     page = sent.get_data(as_text=True)
-    assert "sent for approval" in page and "status-awaiting_customer" in page and "7 d 0 h" in page
+    assert "Sent for approval: Window cleaning, Mill House." in page
+    assert "status-awaiting_customer" in page and "7 d 0 h" in page
     (row,) = approval_board.list_approvals(ctx, staff=manager)
     decide(ctx, row["id"], job["customer_id"], "query", "Were the inside windows done?")
     page = as_manager.get("/approvals").get_data(as_text=True)
@@ -130,7 +131,7 @@ def test_resend_posted_twice_starts_one_approval_and_says_why_the_second_did_not
     first = as_manager.post(f"/approvals/{row['id']}/resend", follow_redirects=True)
     second = as_manager.post(f"/approvals/{row['id']}/resend", follow_redirects=True)
     live = [a for a in approval_board.list_approvals(ctx, staff=manager) if a["instance_status"] == "running"]
-    assert len(live) == 1 and "Sent again as approval" in first.get_data(as_text=True)
+    assert len(live) == 1 and "Sent again: " in first.get_data(as_text=True)
     assert second.status_code == 200
     assert f"already under way again as approval {live[0]['id']}" in second.get_data(as_text=True)
 

@@ -75,17 +75,21 @@ def approvals_view():
 @bp.post("/approvals/jobs", endpoint="approvals_send_jobs")
 @login_required
 def send_jobs():
-    """Send each picked job; every job is its own transaction, and the result of each is reported."""
+    """Send each picked job; every job is its own transaction, and the result of each is reported by name."""
     picked = posted_ids("job_id")
     if not picked:
         flash("Pick at least one job to send.")
+    ctx = get_ctx()
+    names = {job["id"]: f"{job['name']}, {job['customer_name']}"
+             for job in approval_board.list_sendable_jobs(ctx, staff=g.staff)} if picked else {}
     for job_id in picked:
+        name = names.get(job_id, f"job {job_id}")
         try:
-            instance_id = approvals.send_job_for_approval(get_ctx(), job_id, staff=g.staff)
+            approvals.send_job_for_approval(ctx, job_id, staff=g.staff)
         except (InvalidInput, NotFound) as err:
-            flash(f"Job {job_id} not sent: {err}")
+            flash(f"Not sent: {name}: {err}")
         else:
-            flash(f"Job {job_id} sent for approval (approval {instance_id}).")
+            flash(f"Sent for approval: {name}.")
     return redirect(url_for("staff.approvals"))
 
 
@@ -94,23 +98,30 @@ def send_jobs():
 def send_hours():
     form = request.form
     customer_id = parse_int(form.get("customer_id"), "customer_id") or 0
+    ctx = get_ctx()
     try:
-        instance_id = approvals.send_hours_for_approval(get_ctx(), customer_id, staff=g.staff,
+        instance_id = approvals.send_hours_for_approval(ctx, customer_id, staff=g.staff,
                                                         period_start=form.get("period_start", ""),
                                                         period_end=form.get("period_end", ""))
     except (InvalidInput, NotFound) as err:
         flash(f"Hours not sent: {err}")
     else:
-        flash(f"Hours sent for approval (approval {instance_id}).")
+        flash(f"Sent for approval: {_name(ctx, instance_id)}.")
     return redirect(url_for("staff.approvals", **{"from": form.get("period_start", ""),
                                                   "to": form.get("period_end", "")}))
+
+
+def _name(ctx, instance_id: int) -> str:
+    return approval_board.approval_names(ctx, staff=g.staff, instance_ids=[instance_id]).get(
+        instance_id, f"approval {instance_id}")
 
 
 @bp.post("/approvals/<int:instance_id>/cancel", endpoint="approval_cancel")
 @login_required
 def cancel(instance_id: int):
-    approvals.cancel_approval(get_ctx(), instance_id, staff=g.staff, reason=request.form.get("reason", ""))
-    flash(f"Approval {instance_id} withdrawn; its work is back to draft.")
+    ctx = get_ctx()
+    approvals.cancel_approval(ctx, instance_id, staff=g.staff, reason=request.form.get("reason", ""))
+    flash(f"Withdrawn: {_name(ctx, instance_id)}; its work is back to draft.")
     return redirect(url_for("staff.approvals"))
 
 
@@ -118,12 +129,13 @@ def cancel(instance_id: int):
 @login_required
 def resend(instance_id: int):
     """A second press (or a resend of an approval already followed by another) is refused with its reason."""
+    ctx = get_ctx()
     try:
-        new_id = approvals.resend_approval(get_ctx(), instance_id, staff=g.staff)
+        new_id = approvals.resend_approval(ctx, instance_id, staff=g.staff)
     except InvalidInput as err:
-        flash(f"Not sent again: {err}.")
+        flash(f"Not sent again: {_name(ctx, instance_id)}: {err}.")
     else:
-        flash(f"Sent again as approval {new_id}.")
+        flash(f"Sent again: {_name(ctx, new_id)}.")
     return redirect(url_for("staff.approvals"))
 
 
