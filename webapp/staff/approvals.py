@@ -3,7 +3,7 @@
 CSRFProtect checks every POST before these views run.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -52,8 +52,19 @@ class PolicyForm(FlaskForm):
 
 
 def _period_args() -> tuple[date, date]:
-    first, last = month_of(get_ctx().clock().date())
-    return query_day("from") or first, query_day("to") or last
+    """The period asked for; without one, the latest month with unsent hours (approval_board.unsent_hours_month)."""
+    asked_from, asked_to = query_day("from"), query_day("to")
+    if asked_from is None and asked_to is None:
+        return approval_board.unsent_hours_month(get_ctx(), staff=g.staff, today=get_ctx().clock().date())
+    first, last = month_of(asked_from or asked_to)
+    return asked_from or first, asked_to or last
+
+
+def _neighbour_months(date_from: date) -> dict:
+    """The previous and the next calendar month of the period's start, as (from, to) for links."""
+    previous = month_of(date_from.replace(day=1) - timedelta(days=1))
+    following = month_of(month_of(date_from)[1] + timedelta(days=1))
+    return {"previous": previous, "next": following}
 
 
 @bp.get("/approvals", endpoint="approvals")
@@ -69,6 +80,7 @@ def approvals_view():
         "staff/approvals/board.html", rows=rows, pages=page_links(rows), status=status, customer=customer,
         labels=approval_board.STATUS_LABELS,
         jobs=approval_board.list_sendable_jobs(ctx, staff=g.staff), date_from=date_from, date_to=date_to,
+        months=_neighbour_months(date_from),
         hours=approval_board.list_unsent_hours(ctx, staff=g.staff, date_from=date_from, date_to=date_to))
 
 

@@ -1,7 +1,7 @@
 """Staff pages for visits: plan or record a visit, check in and out, upload and view photos.
 
 Every logged-in staff member may use them; engine.services.visits scopes them (employees: their own visits at
-their customers) and answers NotFound for anything else. Times on the forms are UTC.
+their customers) and answers NotFound for anything else. Times on the forms are the company's time zone's.
 """
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -20,17 +20,17 @@ from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import options, show_errors
 
-UTC_HINT = "UTC, e.g. 2026-11-24T08:00"
+TIME_HINT = "e.g. 2026-11-24T08:00"
 
 
 class VisitForm(FlaskForm):
     customer_id = SelectField("Customer", choices=[], validate_choice=False)
     job_id = SelectField("Job (optional)", choices=[], validate_choice=False)
     employee_id = SelectField("Employee", choices=[], validate_choice=False)
-    planned_start = StringField("Planned start (UTC)", description=UTC_HINT)
-    planned_end = StringField("Planned end (UTC)", description=UTC_HINT)
-    checked_in_at = StringField("Checked in at (UTC)", description=UTC_HINT)
-    checked_out_at = StringField("Checked out at (UTC)", description=UTC_HINT)
+    planned_start = StringField("Planned start", description=TIME_HINT)
+    planned_end = StringField("Planned end", description=TIME_HINT)
+    checked_in_at = StringField("Checked in at", description=TIME_HINT)
+    checked_out_at = StringField("Checked out at", description=TIME_HINT)
     note = TextAreaField("Note")
 
 
