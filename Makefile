@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench browser
+.PHONY: demo test install lint bench browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/signoff bench --quick
+
+# The README's screenshots (docs/screenshots/*.png), drawn from the demo company by a browser test that also
+# checks the pages render without console errors.
+screenshots: $(STAMP) browser
+	SIGNOFF_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py

@@ -2,7 +2,7 @@
 
 import os
 import secrets
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from flask import Flask
 
@@ -48,8 +48,17 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     zone = ctx.settings.zone
     app.add_template_filter(lambda value: _when(value, zone), "when")
     app.add_template_filter(duration_words, "duration_words")
+    app.add_template_filter(_day, "day")
     app.add_template_global(ctx.settings.timezone, "company_timezone")
     return app
+
+
+def _day(value: str | None) -> str:
+    """An ISO date from a view dict as "26 Oct 2026"."""
+    if not value:
+        return "—"
+    day = date.fromisoformat(value[:10])
+    return f"{day.day} {day:%b %Y}"
 
 
 def _when(value: str | None, zone: tzinfo) -> str:

@@ -27,7 +27,7 @@ def _subject(session, data: dict) -> dict:
     job_id = data.get("job_id")
     job = session.get(Job, job_id) if isinstance(job_id, int) else None
     if job is not None:
-        return {"kind": "job", "job_id": job.id, "label": f"Job {job.name}",
+        return {"kind": "job", "job_id": job.id, "name": job.name, "label": f"Job {job.name}",
                 "period_start": iso(job.period_start), "period_end": iso(job.period_end)}
     start, end = data.get("period_start"), data.get("period_end")
     if isinstance(start, str) and isinstance(end, str):
@@ -35,9 +35,10 @@ def _subject(session, data: dict) -> dict:
             label = f"Hours {date.fromisoformat(start):%d %b} – {date.fromisoformat(end):%d %b %Y}"
         except ValueError:
             label = f"Hours {start} – {end}"
-        return {"kind": "timesheet", "job_id": None, "label": label, "period_start": start, "period_end": end}
-    return {"kind": "other", "job_id": None, "label": data.get("title") or "", "period_start": None,
-            "period_end": None}
+        return {"kind": "timesheet", "job_id": None, "name": label, "label": label, "period_start": start,
+                "period_end": end}
+    title = data.get("title") or ""
+    return {"kind": "other", "job_id": None, "name": title, "label": title, "period_start": None, "period_end": None}
 
 
 def _totals(registrations: list[dict]) -> dict:

@@ -61,7 +61,7 @@ def test_the_inbox_filters_by_customer_and_the_escalation_page_shows_the_case(pa
     rows.nth(1).get_by_role("link", name="Decide the job the customer did not review").click()
     case = page.get_by_role("region", name="The case")
     expect(case).to_contain_text("Harbour View Dental")
-    expect(case).to_contain_text("Job Weekly practice cleaning")
+    expect(case).to_contain_text("Weekly practice cleaning")
     expect(page.get_by_role("table").filter(has_text="Mia Manager")).to_contain_text("2:30 h")
     page.get_by_label("Approve").check()
     page.get_by_role("button", name="Complete").click()

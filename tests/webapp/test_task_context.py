@@ -31,7 +31,7 @@ def test_the_answer_page_shows_the_question_the_job_its_evidence_and_the_earlier
     question = page.index("The customer's question</h2>")
     assert page.index("And the gutters?") > question
     assert "Asked by dana@millhouse.example" in page
-    assert "Mill House" in page and "Job Window cleaning" in page
+    assert "Mill House" in page and "<dt>Job</dt>" in page and "Window cleaning</a>" in page
     assert "Eli Employee" in page and "2:00 h" in page and "12.50" in page
     assert "Check-in 09:05" in page or "Check-in 10:05" in page
     earlier = page.index("Earlier questions and answers")
