@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench browser assets
+.PHONY: demo test install lint bench browser assets screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,8 @@ bench: $(STAMP)
 # files are committed, so `make demo` and `make test` need no npm; run this after changing modeller_src/.
 assets:
 	cd webapp/modeller_src && npm ci --no-audit --no-fund && npm run build
+
+# The README's screenshots (docs/screenshots/*.png), drawn from the demo company by a browser test that also
+# checks the pages render without console errors.
+screenshots: $(STAMP) browser
+	SIGNOFF_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py

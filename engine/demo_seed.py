@@ -44,19 +44,26 @@ STAFF = [("ada", "ada@signoff.test", "Ada Lovelace", "admin", False),
          ("eli", "eli@signoff.test", "Eli Visser", "employee", True),
          ("noor", "noor@signoff.test", "Noor de Vries", "employee", False),
          ("sam", "sam@signoff.test", "Sam Peters", "employee", False)]
+# a facility manager who looks after two customers: one portal login, a switcher between them
+SHARED_CONTACT = ("Femke Dijkstra", "femke@facility-partners.example", "+31 6 4567 8901")
 # (key, name, billing address, website, account manager, employees, portal, [(contact, e-mail, mobile)])
 CUSTOMERS = [
     ("harbour", "Harbour View Dental", "Kade 12\n1013 AB Amsterdam", "https://harbourview-dental.example", "max",
      ("eli", "noor"), True, [("Hanna Smit", "hanna@harbourview-dental.example", "+31 6 1234 5678"),
                              ("Bram Kok", "bram@harbourview-dental.example", "")]),
     ("greenleaf", "Greenleaf Office Park", "Parklaan 40\n3511 CV Utrecht", "https://greenleaf-offices.example", "mia",
-     ("sam", "eli"), True, [("Olivia Groen", "olivia@greenleaf-offices.example", "+31 6 2345 6789")]),
+     ("sam", "eli"), True, [("Olivia Groen", "olivia@greenleaf-offices.example", "+31 6 2345 6789"), SHARED_CONTACT]),
     ("crust", "Golden Crust Bakery", "Bakkerstraat 3\n2011 HA Haarlem", "https://goldencrust.example", "max",
      ("noor",), True, [("Pieter de Bakker", "pieter@goldencrust.example", ""),
-                      ("Lotte Meel", "lotte@goldencrust.example", "+31 6 3456 7890")]),
+                      ("Lotte Meel", "lotte@goldencrust.example", "+31 6 3456 7890"), SHARED_CONTACT]),
+    # no portal access yet, and Max's: the README's first tour grants it (on any day of the month)
     ("library", "Northside Community Library", "Noordplein 7\n9711 LE Groningen", "https://northside-library.example",
-     "mia", ("sam",), False, [("Ruben Boek", "ruben@northside-library.example", "")]),
+     "max", ("sam",), False, [("Ruben Boek", "ruben@northside-library.example", "")]),
 ]
+COMMENTS = {"harbour": "Keys at reception; the practice opens at 8:00.",
+            "greenleaf": "Access badge from the facility desk, building B.",
+            "crust": "Clean the kitchen only after the last bake (after 14:00).",
+            "library": "New customer: portal access still to be granted."}
 # (key, customer, name, manager, customer approves, employees, descriptions)
 JOBS = [
     ("weekly", "harbour", "Weekly practice cleaning", "max", True, ("eli", "noor"),
@@ -106,6 +113,7 @@ def seed_demo_company(ctx: Context) -> DemoLogins | None:
     rng = random.Random(2026)
     _work(ctx, rng, today, jobs, staff)
     _visits(ctx, rng, [customers["harbour"], customers["greenleaf"]])
+    _finished_visit(ctx, customers["harbour"], jobs["windows"], staff["eli"])
     _documents(ctx, rng, today, customers, staff)
     _approvals(ctx, admin, today, customers, jobs)
     return DEMO_LOGINS
@@ -116,7 +124,8 @@ def _customers(ctx: Context, admin: StaffView, staff: dict[str, StaffView]) -> d
     for key, name, address, website, manager, employees, portal, contacts in CUSTOMERS:
         first, *others = contacts
         created = create_customer(ctx, staff=admin, name=name, billing_address=address, website=website,
-                                  contact_name=first[0], contact_email=first[1], contact_mobile=first[2])
+                                  comment=COMMENTS[key], contact_name=first[0], contact_email=first[1],
+                                  contact_mobile=first[2])
         for contact_name, email, mobile in others:
             add_contact(ctx, created["id"], staff=admin, name=contact_name, email=email, mobile=mobile)
         ids[key] = created["id"]
@@ -207,11 +216,29 @@ def _visits(ctx: Context, rng: random.Random, customer_ids: list[int]) -> None:
                           note=registration.description, created_at=now)
             session.add(visit)
             session.flush()
+            registration.visit_id = visit.id  # these hours were registered from this visit
             for number in range(1, rng.randint(1, 3) + 1):
                 name = f"visit-{visit.id}-photo-{number}.png"
                 stored = ctx.files.save("photo", make_png(rng.choice(COLOURS)), name, IMAGE)
                 session.add(VisitPhoto(visit_id=visit.id, stored_name=stored.stored_name, original_name=name,
                                        content_type=stored.content_type, size=stored.size, uploaded_at=now))
+        uow.commit()
+
+
+def _finished_visit(ctx: Context, customer_id: int, job: Job, employee: StaffView) -> None:
+    """Yesterday's visit, checked in and out but not yet registered as hours (its "Register as hours" button)."""
+    start = datetime.combine(ctx.clock().date() - timedelta(days=1), time(7, 30), tzinfo=ctx.settings.zone)
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        visit = Visit(customer_id=customer_id, job_id=job.id, employee_id=employee.id, planned_start=start,
+                      planned_end=start + timedelta(hours=2), checked_in_at=start + timedelta(minutes=4),
+                      checked_out_at=start + timedelta(hours=2, minutes=10),
+                      note="Skylights with the telescopic pole", created_at=now)
+        uow.session.add(visit)
+        uow.session.flush()
+        stored = ctx.files.save("photo", make_png(COLOURS[0]), "skylights.png", IMAGE)
+        uow.session.add(VisitPhoto(visit_id=visit.id, stored_name=stored.stored_name, original_name="skylights.png",
+                                   content_type=stored.content_type, size=stored.size, uploaded_at=now))
         uow.commit()
 
 

@@ -66,3 +66,75 @@ def month_of(day: date) -> tuple[date, date]:
     first = day.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     return first, following - timedelta(days=1)
+
+
+# Durations as people say them: a whole number and a unit (the settings forms take and show these, and store ISO).
+DURATION_UNITS = {"hours": 3600, "days": 86400, "weeks": 7 * 86400}
+_ONE_UNIT = re.compile(r"P(?:(\d+)([WD])|T(\d+)(H))")
+_SINGULAR = {"hours": "hour", "days": "day", "weeks": "week", "minutes": "minute"}
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit if count != 1 else _SINGULAR[unit]}"
+
+
+def split_duration(value: str | None) -> tuple[int, str] | None:
+    """An ISO duration as a number and a unit: in the unit it is written in ("P7D" -> (7, "days"), "PT36H" ->
+    (36, "hours")), else the largest whole one ("PT172800S" -> (2, "days")); None (and anything unparseable or
+    not whole hours) stays None."""
+    written = _ONE_UNIT.fullmatch(value or "")
+    if written is not None:
+        count, letter = int(written.group(1) or written.group(3)), written.group(2) or written.group(4)
+        if count >= 1:
+            return count, {"W": "weeks", "D": "days", "H": "hours"}[letter]
+    try:
+        seconds = parse_duration(value or "").total_seconds()
+    except (TypeError, ValueError):
+        return None
+    for unit in ("weeks", "days", "hours"):
+        size = DURATION_UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return int(seconds // size), unit
+    return None
+
+
+def join_duration(count: int, unit: str) -> str:
+    """(7, "days") -> "P7D"; (2, "weeks") -> "P2W"; (36, "hours") -> "PT36H".
+
+    :raises ValueError: a unit other than hours, days or weeks, or a count below 1.
+    """
+    if unit not in DURATION_UNITS:
+        raise ValueError(f"unit must be one of {', '.join(DURATION_UNITS)}, not {unit!r}")
+    if count < 1:
+        raise ValueError(f"must be a whole number of at least 1, not {count}")
+    return {"hours": f"PT{count}H", "days": f"P{count}D", "weeks": f"P{count}W"}[unit]
+
+
+def duration_words(value: str | None) -> str:
+    """An ISO duration in words: "P7D" -> "7 days", "PT1H" -> "1 hour", "PT90M" -> "90 minutes"; "" for none.
+    What cannot be parsed is shown as it is."""
+    if not value:
+        return ""
+    split = split_duration(value)
+    if split is not None:
+        return _plural(*split)
+    try:
+        minutes = parse_duration(value).total_seconds() / 60
+    except (TypeError, ValueError):
+        return str(value)
+    return _plural(int(minutes), "minutes") if minutes.is_integer() else str(value)
+
+
+def due_words(due_at: datetime | None, now: datetime) -> str:
+    """A deadline relative to now: "due in 2 days", "due in 5 hours", "overdue by 1 day"; "" for none."""
+    if due_at is None:
+        return ""
+    seconds = (due_at - now).total_seconds()
+    left = abs(seconds)
+    if left >= 86400:
+        amount = _plural(int(left // 86400), "days")
+    elif left >= 3600:
+        amount = _plural(int(left // 3600), "hours")
+    else:
+        amount = _plural(max(1, int(left // 60)), "minutes")
+    return f"due in {amount}" if seconds >= 0 else f"overdue by {amount}"

@@ -2,11 +2,12 @@
 
 import os
 import secrets
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from flask import Flask
 
 from engine.config import Settings
+from engine.isotime import duration_words
 from engine.services.context import Context, open_context
 from webapp import auth, errors, input_guard, security
 from webapp.devmail import bp as devmail_bp
@@ -48,8 +49,18 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     app.register_blueprint(devmail_bp)  # 404 unless config DEV_MAILBOX (make demo)
     zone = ctx.settings.zone
     app.add_template_filter(lambda value: _when(value, zone), "when")
+    app.add_template_filter(duration_words, "duration_words")
+    app.add_template_filter(_day, "day")
     app.add_template_global(ctx.settings.timezone, "company_timezone")
     return app
+
+
+def _day(value: str | None) -> str:
+    """An ISO date from a view dict as "26 Oct 2026"."""
+    if not value:
+        return "—"
+    day = date.fromisoformat(value[:10])
+    return f"{day.day} {day:%b %Y}"
 
 
 def _when(value: str | None, zone: tzinfo) -> str:

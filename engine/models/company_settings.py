@@ -27,4 +27,6 @@ class CompanySettings(Base):
     portal_shows_quotes: Mapped[bool] = mapped_column(default=True)
     # request and reminder mails carry signed one-click Approve / Reject links (engine.services.email_decisions)
     email_one_click_decisions: Mapped[bool] = mapped_column(default=False)
+    # a visit checked out becomes an hours registration by itself (engine.services.visit_hours); off by default
+    visits_become_hours: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -25,6 +25,10 @@ class Customer(Base):
     approval_period: Mapped[str | None] = mapped_column(String(40))
     reminder_interval: Mapped[str | None] = mapped_column(String(40))
     period_end_action: Mapped[str | None] = mapped_column(String(20))
+    # which mails its contacts get (engine.services.customer_notifications); all on by default
+    mail_approval_requests: Mapped[bool] = mapped_column(default=True)
+    mail_reminders: Mapped[bool] = mapped_column(default=True)
+    mail_answers: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -7,7 +7,7 @@ update them together. The status changes only through the approval processes (ca
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UtcDateTime
@@ -29,6 +29,7 @@ class ApprovalStatus(enum.StrEnum):
 
 class Registration(Base):
     __tablename__ = "registration"
+    __table_args__ = (Index("ux_registration_visit", "visit_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), index=True)
@@ -54,5 +55,7 @@ class Registration(Base):
     # the contact's own verdict on this one registration inside a timesheet under review ("approve"/"reject");
     # when the case ends, it decides this registration's status (engine.service_tasks.handlers)
     customer_decision: Mapped[str | None] = mapped_column(String(20))
+    # the visit these hours were made from (engine.services.visit_hours): unique, so a visit becomes hours once
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -74,5 +74,10 @@ def notify_manager(ctx: ServiceContext, *, outcome: str) -> None:
 @service_task("notify.customer", description="E-mail the customer's approvers (template: approval_request, "
               "reminder or query_answered)")
 def notify_customer(ctx: ServiceContext, *, template: str) -> None:
-    """Queue an e-mail to the customer's contact (approval request, reminder, answer to a query)."""
+    """Queue an e-mail to the customer's contact (approval request, reminder, answer to a query), unless the
+    customer switched that mail off (`customer_mails`, engine.services.customer_notifications; approvals started
+    before it existed send every mail)."""
+    wanted = ctx.data.get("customer_mails")
+    if isinstance(wanted, list) and template not in wanted:
+        return
     _queue(ctx, "customer", f"{template}_to_customer")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.isotime import iso
+from engine.isotime import iso, month_of
 from engine.models import (
     Customer,
     HumanTask,
@@ -185,3 +185,29 @@ def list_unsent_hours(ctx: Context, *, staff: StaffMember, date_from: date | Non
              "first": iso(first), "last": iso(last)} for cid, name, count, minutes, first, last in rows]
 
 
+
+
+def approval_names(ctx: Context, *, staff: StaffMember, instance_ids: list[int]) -> dict[int, str]:
+    """Each approval in the staff member's scope named by what it is, for result messages ("Window cleaning,
+    Mill House"; "Hours 01 Nov – 30 Nov 2026, Mill House"); ids outside the scope are left out."""
+    if not instance_ids:
+        return {}
+    query = (select(WorkflowInstance.id, WorkflowInstance.data, Customer.name)
+             .join(Customer, Customer.id == WorkflowInstance.customer_id)
+             .where(WorkflowInstance.id.in_(instance_ids), visible_customer(staff)))
+    with ctx.read() as uow:
+        rows = uow.session.execute(query).all()
+    return {iid: ", ".join(part for part in ((data or {}).get("title"), name) if part) for iid, data, name in rows}
+
+
+def unsent_hours_month(ctx: Context, *, staff: StaffMember, today: date) -> tuple[date, date]:
+    """The month "Send hours of a period" opens on: this month when it has unsent hours in the staff member's
+    scope, else the latest month before that has some (on the 1st the work is in last month), else this month."""
+    first, last = month_of(today)
+    query = (select(func.max(Registration.work_date)).join(Job, Job.id == Registration.job_id)
+             .join(Customer, Customer.id == Job.customer_id)
+             .where(Registration.kind == RegistrationKind.HOURS, Registration.status.in_(SENDABLE),
+                    Registration.work_date <= last, visible_customer(staff), Customer.archived.is_(False)))
+    with ctx.read() as uow:
+        latest = uow.session.scalar(query)
+    return month_of(latest) if latest is not None else (first, last)

@@ -27,6 +27,7 @@ from engine.models import (
 from engine.services.bindings import CASE_TYPES, bound_process
 from engine.services.company_settings import effective_policy, load_settings
 from engine.services.context import Actor, Context
+from engine.services.customer_notifications import customer_mails
 from engine.services.instances import cancel_locked, create_instance, lock_instance
 from engine.services.portal_scope import approver_contacts
 from engine.services.staff_scope import StaffMember, get_visible_customer
@@ -69,7 +70,8 @@ def _case_data(session: Session, customer: Customer, manager_id: int | None, tit
         raise InvalidInput("; ".join(problems))
     manager = session.get(StaffUser, manager_id) if manager_id is not None else None
     return {"customer_id": customer.id, "manager_id": manager_id, "title": title, "customer_emails": emails,
-            "manager_email": manager.email if manager is not None else None, **effective_policy(settings, customer)}
+            "manager_email": manager.email if manager is not None else None,
+            "customer_mails": customer_mails(customer), **effective_policy(settings, customer)}
 
 
 def start_job_case(ctx: Context, session: Session, staff: StaffMember, job: Job, process_id: str | None = None,

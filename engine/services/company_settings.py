@@ -20,6 +20,7 @@ PORTAL_FLAGS = ("portal_shows_hours", "portal_shows_expenses", "portal_shows_mil
                 "portal_shows_invoices", "portal_shows_quotes")
 POLICY_FIELDS = ("approval_period", "reminder_interval", "period_end_action")
 MAIL_FLAGS = ("email_one_click_decisions",)  # off by default (a one-click link is a bearer credential)
+WORK_FLAGS = ("visits_become_hours",)  # off by default: a checked-out visit becomes hours (engine.services.visit_hours)
 
 
 def load_settings(session: Session) -> CompanySettings:
@@ -28,14 +29,15 @@ def load_settings(session: Session) -> CompanySettings:
     if row is None:
         row = CompanySettings(id=SETTINGS_ID, customer_approval_enabled=True, approval_period="P7D",
                               reminder_interval="P2D", period_end_action="auto_approve", minimum_resume_period="P1D",
-                              email_one_click_decisions=False, **{flag: True for flag in PORTAL_FLAGS})
+                              email_one_click_decisions=False, visits_become_hours=False,
+                              **{flag: True for flag in PORTAL_FLAGS})
     return row
 
 
 def settings_view(row: CompanySettings) -> dict:
     return {"customer_approval_enabled": row.customer_approval_enabled,
             **{name: getattr(row, name) for name in (*DURATION_FIELDS, "period_end_action", *PORTAL_FLAGS,
-                                                   *MAIL_FLAGS)}}
+                                                   *MAIL_FLAGS, *WORK_FLAGS)}}
 
 
 def effective_policy(settings: CompanySettings, customer: Customer) -> dict:
@@ -84,9 +86,10 @@ def get_company_settings(ctx: Context) -> dict:
 def update_company_settings(ctx: Context, *, staff: StaffMember, customer_approval_enabled: bool,
                             approval_period: str, reminder_interval: str, minimum_resume_period: str,
                             period_end_action: str, email_one_click_decisions: bool = False,
-                            **portal_flags: bool) -> dict:
+                            visits_become_hours: bool = False, **portal_flags: bool) -> dict:
     """Save the company settings (admins only); `email_one_click_decisions`: request and reminder mails carry
-    signed one-click Approve / Reject links (engine.services.email_decisions).
+    signed one-click Approve / Reject links (engine.services.email_decisions); `visits_become_hours`: a visit
+    checked out becomes an hours registration by itself (engine.services.visit_hours).
 
     :raises NotAllowed: not an admin. :raises InvalidInput: a bad duration or end action, an unknown flag.
     """
@@ -108,6 +111,7 @@ def update_company_settings(ctx: Context, *, staff: StaffMember, customer_approv
             setattr(row, name, value)
         row.period_end_action = action
         row.email_one_click_decisions = bool(email_one_click_decisions)
+        row.visits_become_hours = bool(visits_become_hours)
         for name in PORTAL_FLAGS:
             setattr(row, name, bool(portal_flags.get(name)))
         row.updated_at = ctx.clock()

@@ -6,7 +6,7 @@ raised as one InvalidInput "field: problem; field: problem" so forms can show a 
 """
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 from sqlalchemy import func, or_, select
 
@@ -77,7 +77,14 @@ def _customer_view(customer: Customer, contact_count: int = 0, job_count: int = 
         "website": customer.website, "comment": customer.comment, "archived": customer.archived,
         "portal_access": customer.portal_access, "show_hours_overview": customer.show_hours_overview,
         "created_at": iso(customer.created_at), "contact_count": contact_count, "job_count": job_count,
+        "map_url": map_url(customer.billing_address),
     }
+
+
+def map_url(address: str) -> str:
+    """An OpenStreetMap search for the address ("" without one): a plain link, nothing is fetched."""
+    address = " ".join((address or "").split())
+    return f"https://www.openstreetmap.org/search?query={quote_plus(address)}" if address else ""
 
 
 def _contact_view(contact: Contact) -> dict:

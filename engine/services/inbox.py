@@ -5,8 +5,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import distinct, select
 
 from engine.errors import NotFound
-from engine.isotime import iso
-from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
+from engine.isotime import due_words, iso
+from engine.models import (
+    Customer,
+    HumanTask,
+    HumanTaskStatus,
+    InstanceEvent,
+    ProcessVersion,
+    Timer,
+    WorkflowInstance,
+)
 from engine.services.context import SYSTEM, Actor, Context
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import actor_sees, get_actor_task
@@ -51,30 +59,47 @@ def urgency(due_at: datetime | None, now: datetime) -> str:
 
 
 def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", cursor: str = "",
-               size: int = PAGE_SIZE) -> Page:
+               size: int = PAGE_SIZE, customer_id: int | None = None) -> Page:
     """One page of the open tasks `actor` may complete (its lanes, its customers' cases), soonest deadline first
-    (then by id), with process id and urgency.
+    (then by id), with process id, urgency, the customer's name, the case's title (its job or period) and the
+    deadline in words ("due in 2 days"); optionally of one customer.
 
     `due` is "" (all), "soon" (overdue or due within two days) or "overdue"; any other value lists all.
     :raises InvalidInput: a cursor that is not a page link of this list with these filters.
     """
     now = ctx.clock()
-    query = (select(HumanTask, WorkflowInstance.process_id)
+    query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data, Customer.name)
              .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
+             .outerjoin(Customer, Customer.id == HumanTask.customer_id)
              .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)),
                     actor_sees(actor, HumanTask.customer_id)))
     if process_id:
         query = query.where(WorkflowInstance.process_id == process_id)
+    if customer_id is not None:
+        query = query.where(HumanTask.customer_id == customer_id)
     if due == "overdue":
         query = query.where(HumanTask.due_at < now)
     elif due == "soon":
         query = query.where(HumanTask.due_at <= now + DUE_SOON)
-    filters = {"process": process_id, "due": due if due in ("soon", "overdue") else ""}
+    filters = {"process": process_id, "due": due if due in ("soon", "overdue") else "", "customer": customer_id}
     with ctx.read() as uow:
         rows, after, before = fetch_page(uow.session, query, BY_DEADLINE, filters, cursor,
                                          lambda row: (row[0].due_at, row[0].id), size)
-    return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now)}
-                 for task, process in rows], after, before)
+    return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now),
+                  "customer_name": customer_name or "", "case_title": (data or {}).get("title") or "",
+                  "due_words": due_words(task.due_at, now)}
+                 for task, process, data, customer_name in rows], after, before)
+
+
+def list_inbox_customers(ctx: Context, actor: Actor) -> list[tuple[int, str]]:
+    """(id, name) of the customers with open tasks the actor may complete, by name: the inbox's filter."""
+    query = (select(Customer.id, Customer.name).distinct()
+             .join(HumanTask, HumanTask.customer_id == Customer.id)
+             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)),
+                    actor_sees(actor, HumanTask.customer_id))
+             .order_by(Customer.name, Customer.id))
+    with ctx.read() as uow:
+        return [(cid, name) for cid, name in uow.session.execute(query)]
 
 
 def list_process_ids(ctx: Context) -> list[str]:

@@ -23,6 +23,7 @@ from engine.services.work_fields import (
     parse_date,
     period_filter_problems,
     registration_fields,
+    registration_label,
 )
 from engine.storage import RECEIPT, StoredFile
 
@@ -49,6 +50,8 @@ def _view(reg: Registration, job_name: str, customer_id: int, customer_name: str
         "to_place": reg.to_place, "status": reg.status, "editable": reg.status == ApprovalStatus.DRAFT,
         "customer_decision": reg.customer_decision, "customer_comment": reg.customer_comment,
         "created_at": iso(reg.created_at), "updated_at": iso(reg.updated_at),
+        "label": registration_label(reg.kind, reg.work_date, reg.minutes, reg.amount_cents, reg.distance_km,
+                                    reg.description),
     }
 
 

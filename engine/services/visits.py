@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.errors import InvalidInput, NotFound
 from engine.isotime import iso, local_midnight
-from engine.models import Customer, Job, StaffUser, Visit, VisitPhoto
+from engine.models import Customer, Job, Registration, StaffUser, Visit, VisitPhoto
 from engine.services.context import Context
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import OFFICE_ROLES, StaffMember, visible_customer
@@ -31,7 +31,6 @@ VISITS = Keyset("visits", (VISIT_WHEN, Visit.id), ("datetime", "int"), descendin
 
 def _shown(ctx: Context, moment: datetime) -> str:
     return f"{moment.astimezone(ctx.settings.zone):%Y-%m-%d %H:%M %Z}"
-
 
 
 def _view(visit: Visit, customer_name: str, employee_name: str, job_name: str | None, photo_count: int = 0) -> dict:
@@ -63,8 +62,14 @@ def _scoped(staff: StaffMember) -> Select:
     return query
 
 
-def _get_row(session: Session, staff: StaffMember, visit_id: int) -> tuple:
-    row = session.execute(_scoped(staff).where(Visit.id == visit_id)).first()
+def visit_row(session: Session, staff: StaffMember, visit_id: int, lock: bool = False) -> tuple:
+    """(visit, customer name, employee name, job name) of a visit in the staff member's scope, optionally
+    locked (FOR UPDATE of the visit row).
+
+    :raises NotFound: unknown id or outside scope.
+    """
+    query = _scoped(staff).where(Visit.id == visit_id)
+    row = session.execute(query.with_for_update(of=Visit) if lock else query).first()
     if row is None:
         raise NotFound(f"no visit {visit_id}")
     return tuple(row)
@@ -126,7 +131,7 @@ def update_visit(ctx: Context, *, staff: StaffMember, visit_id: int, planned_sta
     if problems:
         raise InvalidInput("; ".join(problems))
     with ctx.uow() as uow:
-        visit, *names = _get_row(uow.session, staff, visit_id)
+        visit, *names = visit_row(uow.session, staff, visit_id)
         for key, value in fields.items():
             setattr(visit, key, value)
         uow.commit()
@@ -139,7 +144,7 @@ def check_in(ctx: Context, *, staff: StaffMember, visit_id: int) -> dict:
     :raises NotFound: outside scope. :raises InvalidInput: already checked in.
     """
     with ctx.uow() as uow:
-        visit, *names = _get_row(uow.session, staff, visit_id)
+        visit, *names = visit_row(uow.session, staff, visit_id)
         if visit.checked_in_at is not None:
             raise InvalidInput(f"checked_in_at: already checked in at {_shown(ctx, visit.checked_in_at)}")
         visit.checked_in_at = ctx.clock()
@@ -147,22 +152,29 @@ def check_in(ctx: Context, *, staff: StaffMember, visit_id: int) -> dict:
         return _view(visit, *names)
 
 
+def record_check_out(ctx: Context, visit: Visit) -> None:
+    """Check `visit` out now (a helper of check_out and engine.services.visit_hours).
+
+    :raises InvalidInput: not checked in, already checked out, or the check-in lies in the future.
+    """
+    now = ctx.clock()
+    if visit.checked_in_at is None:
+        raise InvalidInput("checked_out_at: check in first")
+    if visit.checked_out_at is not None:
+        raise InvalidInput(f"checked_out_at: already checked out at {_shown(ctx, visit.checked_out_at)}")
+    if now < visit.checked_in_at:
+        raise InvalidInput("checked_out_at: must not be before the check-in")
+    visit.checked_out_at = now
+
+
 def check_out(ctx: Context, *, staff: StaffMember, visit_id: int) -> dict:
     """Record the check-out now.
 
-    :raises NotFound: outside scope. :raises InvalidInput: not checked in, already checked out, or the
-        check-in lies in the future.
+    :raises NotFound: outside scope. :raises InvalidInput: see record_check_out.
     """
     with ctx.uow() as uow:
-        visit, *names = _get_row(uow.session, staff, visit_id)
-        now = ctx.clock()
-        if visit.checked_in_at is None:
-            raise InvalidInput("checked_out_at: check in first")
-        if visit.checked_out_at is not None:
-            raise InvalidInput(f"checked_out_at: already checked out at {_shown(ctx, visit.checked_out_at)}")
-        if now < visit.checked_in_at:
-            raise InvalidInput("checked_out_at: must not be before the check-in")
-        visit.checked_out_at = now
+        visit, *names = visit_row(uow.session, staff, visit_id)
+        record_check_out(ctx, visit)
         uow.commit()
         return _view(visit, *names)
 
@@ -176,7 +188,7 @@ def _add_photos(ctx: Context, *, staff: StaffMember, visit_id: int, files: list[
         except InvalidInput as err:
             problems.append(str(err))
     with ctx.uow() as uow:
-        visit = _get_row(uow.session, staff, visit_id)[0]
+        visit = visit_row(uow.session, staff, visit_id)[0]
         if problems:
             raise InvalidInput("; ".join(problems))
         stored = [ctx.files.save("photo", data, filename, IMAGE) for data, filename in files]
@@ -212,7 +224,7 @@ def _get_photo(session: Session, staff: StaffMember, photo_id: int) -> VisitPhot
     photo = session.get(VisitPhoto, photo_id)
     if photo is None:
         raise NotFound(f"no photo {photo_id}")
-    _get_row(session, staff, photo.visit_id)
+    visit_row(session, staff, photo.visit_id)
     return photo
 
 
@@ -246,11 +258,13 @@ def get_visit(ctx: Context, *, staff: StaffMember, visit_id: int) -> dict:
     :raises NotFound: unknown id or outside scope.
     """
     with ctx.uow() as uow:
-        row = _get_row(uow.session, staff, visit_id)
+        row = visit_row(uow.session, staff, visit_id)
         photos = uow.session.scalars(select(VisitPhoto).where(VisitPhoto.visit_id == visit_id)
                                      .order_by(VisitPhoto.uploaded_at, VisitPhoto.id)).all()
+        hours_id = uow.session.scalar(select(Registration.id).where(Registration.visit_id == visit_id))
     view = _view(*row, photo_count=len(photos))
     view["photos"] = [_photo_view(photo) for photo in photos]
+    view["hours_registration_id"] = hours_id
     return view
 
 

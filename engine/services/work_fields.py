@@ -212,3 +212,19 @@ def visit_fields(planned_start, planned_end, checked_in_at, checked_out_at, note
     if len(fields["note"]) > NOTE_MAX:
         problems.append(f"note: at most {NOTE_MAX} characters")
     return fields, problems
+
+
+def registration_label(kind: str, work_date: date | str | None, minutes: int | None, amount_cents: int | None,
+                       distance_km: float | None, description: str | None) -> str:
+    """A registration named by what it is, for result messages: "3 Nov, 8:00 h, skylights", "3 Nov, 12.50,
+    soap", "3 Nov, 42 km"."""
+    day = date.fromisoformat(work_date) if isinstance(work_date, str) else work_date
+    parts = [f"{day.day} {day:%b}" if day else ""]
+    if kind == RegistrationKind.HOURS:
+        parts.append(f"{duration_text(minutes)} h" if minutes is not None else "")
+    elif kind == RegistrationKind.EXPENSE:
+        parts.append(money_text(amount_cents))
+    elif distance_km is not None:
+        parts.append(f"{distance_km:g} km")
+    parts.append((description or "").strip()[:60])
+    return ", ".join(part for part in parts if part)

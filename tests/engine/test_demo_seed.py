@@ -115,3 +115,24 @@ def test_generated_files_are_well_formed():
     _assert_pdf(make_pdf(["Invoice (test) \\ 1", "Amount: EUR 10.00"]))
     raw = zlib.decompress(make_png((10, 20, 30), 5, 4)[41:-16])
     assert len(raw) == 4 * (1 + 5 * 3)
+
+
+def test_the_demo_shows_a_switcher_a_customer_to_grant_and_a_visit_to_turn_into_hours(ctx):
+    from engine.models import StaffUser as Staff
+    logins = seed_demo_company(ctx)
+    shared = "femke@facility-partners.example"
+    assert [email for email, _ in logins.contacts].count(shared) == 2
+    with ctx.uow() as uow:
+        session = uow.session
+        customers = set(session.scalars(select(Customer.name).join(Contact, Contact.customer_id == Customer.id)
+                                        .where(Contact.email == shared, Customer.portal_access.is_(True))))
+        library = session.scalar(select(Customer).where(Customer.name == "Northside Community Library"))
+        max_id = session.scalar(select(Staff.id).where(Staff.email == "max@signoff.test"))
+        unregistered = session.scalars(select(Visit.id).where(
+            Visit.checked_out_at.is_not(None), Visit.id.not_in(select(Registration.visit_id).where(
+                Registration.visit_id.is_not(None))))).all()
+        comments = set(session.scalars(select(Customer.comment)))
+    assert customers == {"Greenleaf Office Park", "Golden Crust Bakery"}
+    # the README's first tour: Max grants portal access to a customer of his that has none yet
+    assert not library.portal_access and library.account_manager_id == max_id
+    assert len(unregistered) == 1 and "" not in comments

@@ -46,7 +46,8 @@ def test_a_manager_sends_a_job_and_watches_its_status(ctx, as_manager, manager, 
     assert "Window cleaning" in page and "1 registration" in page
     sent = as_manager.post("/approvals/jobs", data={"job_id": str(job["id"])}, follow_redirects=True)
     page = sent.get_data(as_text=True)
-    assert "sent for approval" in page and "status-awaiting_customer" in page and "7 d 0 h" in page
+    assert "Sent for approval: Window cleaning, Mill House." in page
+    assert "status-awaiting_customer" in page and "7 d 0 h" in page
     (row,) = approval_board.list_approvals(ctx, staff=manager)
     decide(ctx, row["id"], job["customer_id"], "query", "Were the inside windows done?")
     page = as_manager.get("/approvals").get_data(as_text=True)
@@ -95,12 +96,14 @@ def test_settings_are_for_admins_and_bad_values_are_refused_per_field(ctx, clien
     bad = client.post("/settings", data={"approval_period": "a week", "reminder_interval": "P2D",
                                          "minimum_resume_period": "P1D", "period_end_action": "escalate"})
     assert bad.status_code == 400 and "approval_period-error" in bad.get_data(as_text=True)
-    assert "P7D" in client.get("/settings").get_data(as_text=True)
+    assert 'id="approval_period" inputmode="numeric" name="approval_period" size="6" type="text" value="7"' in \
+        client.get("/settings").get_data(as_text=True)
     good = client.post("/settings", data={"customer_approval_enabled": "y", "approval_period": "P5D",
                                           "reminder_interval": "P1D", "minimum_resume_period": "P1D",
                                           "period_end_action": "escalate", "portal_shows_hours": "y"},
                        follow_redirects=True)
-    assert "Settings saved" in good.get_data(as_text=True) and 'value="P5D"' in good.get_data(as_text=True)
+    assert "Settings saved" in good.get_data(as_text=True) and 'name="approval_period" size="6" type="text" value="5"' \
+        in good.get_data(as_text=True)
 
 
 def test_a_customer_policy_overrides_the_defaults(ctx, as_manager, job):
@@ -109,7 +112,7 @@ def test_a_customer_policy_overrides_the_defaults(ctx, as_manager, job):
     assert bad.status_code == 400 and "approval_period-error" in bad.get_data(as_text=True)
     ok = as_manager.post(url, data={"approval_period": "P3D", "reminder_interval": "", "period_end_action": "escalate"},
                          follow_redirects=True)
-    assert "Applies now: period P3D, a reminder every P2D" in ok.get_data(as_text=True)
+    assert "Applies now: a period of 3 days, a reminder every 2 days" in ok.get_data(as_text=True)
 
 
 def test_posts_without_the_csrf_token_are_refused(ctx, manager, job):
@@ -128,7 +131,7 @@ def test_resend_posted_twice_starts_one_approval_and_says_why_the_second_did_not
     first = as_manager.post(f"/approvals/{row['id']}/resend", follow_redirects=True)
     second = as_manager.post(f"/approvals/{row['id']}/resend", follow_redirects=True)
     live = [a for a in approval_board.list_approvals(ctx, staff=manager) if a["instance_status"] == "running"]
-    assert len(live) == 1 and "Sent again as approval" in first.get_data(as_text=True)
+    assert len(live) == 1 and "Sent again: " in first.get_data(as_text=True)
     assert second.status_code == 200
     assert f"already under way again as approval {live[0]['id']}" in second.get_data(as_text=True)
 

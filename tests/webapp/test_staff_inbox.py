@@ -76,3 +76,21 @@ def test_a_second_completion_gets_already_decided(ctx, escalated_job, as_manager
 
 def test_an_unknown_task_is_not_found(as_manager):
     assert as_manager.get("/tasks/999999").status_code == 404
+
+
+def test_each_inbox_row_names_the_customer_the_case_what_is_asked_and_the_deadline(ctx, escalated_job, as_manager):
+    page = as_manager.get("/inbox").get_data(as_text=True)
+    row = page[page.index("<tbody>"):page.index("</tbody>")]
+    assert "Mill House" in row and "Decide the job the customer did not review" in row
+    assert "job_approval · #" not in row
+
+
+def test_the_inbox_filters_by_customer(ctx, escalated_job, as_manager, manager):
+    from engine.services.customers import create_customer
+    other = create_customer(ctx, staff=manager, name="Zeta Offices")
+    task_id = _task(ctx, escalated_job[0], "decide_escalation")["id"]
+    page = as_manager.get("/inbox").get_data(as_text=True)
+    mill = re.search(r'<option value="(\d+)" >Mill House</option>', page).group(1)
+    assert f"/tasks/{task_id}" in as_manager.get(f"/inbox?customer={mill}").get_data(as_text=True)
+    assert f"/tasks/{task_id}" not in as_manager.get(f"/inbox?customer={other['id']}").get_data(as_text=True)
+    assert as_manager.get("/inbox?customer=abc").status_code == 400

@@ -9,6 +9,7 @@ from webapp.staff import approvals  # noqa: E402, F401, I001 - Customer Approval
 from webapp.staff import bindings  # noqa: E402, F401, I001 - the Processes selects on settings and policy
 from webapp.staff import email_templates  # noqa: E402, F401, I001 - admins edit the e-mail templates
 from webapp.staff import customer_extras  # noqa: E402, F401, I001 - journal, resources, message, QR
+from webapp.staff import customer_mails  # noqa: E402, F401, I001 - which approval mails a customer gets
 from webapp.staff import invoices  # noqa: E402, F401, I001 - invoices and quotes
 from webapp.staff import staff_users  # noqa: E402, F401, I001 - staff account management (admins)
 from webapp.staff import account  # noqa: E402, F401, I001 - a staff member changes its own password

@@ -3,11 +3,11 @@
 CSRFProtect checks every POST before these views run.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectField
 
 from engine.errors import InvalidInput, NotFound
 from engine.isotime import month_of
@@ -19,6 +19,7 @@ from webapp.input_guard import parse_int, posted_ids, query_day, query_int
 from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.bindings import bindings_form
+from webapp.staff.duration_field import DurationField
 from webapp.staff.forms import form_values, options, show_errors
 
 END_ACTIONS = [("auto_approve", "Approve automatically"), ("escalate", "Escalate to the manager")]
@@ -26,10 +27,9 @@ END_ACTIONS = [("auto_approve", "Approve automatically"), ("escalate", "Escalate
 
 class SettingsForm(FlaskForm):
     customer_approval_enabled = BooleanField("Customer approval is enabled")
-    approval_period = StringField("Approval period", description="ISO 8601, e.g. P7D")
-    reminder_interval = StringField("Reminder interval", description="e.g. P2D")
-    minimum_resume_period = StringField("Time the customer gets at least after a query is answered",
-                                        description="e.g. P1D")
+    approval_period = DurationField("Approval period")
+    reminder_interval = DurationField("A reminder every")
+    minimum_resume_period = DurationField("Time the customer gets at least after a query is answered")
     period_end_action = SelectField("When the period ends", choices=options(END_ACTIONS))
     portal_shows_hours = BooleanField("Hours")
     portal_shows_expenses = BooleanField("Expenses")
@@ -41,17 +41,31 @@ class SettingsForm(FlaskForm):
         "One-click Approve / Reject links in request and reminder mails",
         description="each link works once, for that item and that contact, until the approval period ends; "
                     "it opens a confirmation page first")
+    visits_become_hours = BooleanField(
+        "A visit checked out becomes an hours registration by itself",
+        description="a draft on the visit's job, with its check-in and check-out times; once per visit")
 
 
 class PolicyForm(FlaskForm):
-    approval_period = StringField("Approval period", description="empty: the company default")
-    reminder_interval = StringField("Reminder interval", description="empty: the company default")
+    approval_period = DurationField("Approval period", description="empty: the company default")
+    reminder_interval = DurationField("A reminder every", description="empty: the company default")
     period_end_action = SelectField("When the period ends", choices=options([("", "Company default"), *END_ACTIONS]))
 
 
 def _period_args() -> tuple[date, date]:
-    first, last = month_of(get_ctx().clock().date())
-    return query_day("from") or first, query_day("to") or last
+    """The period asked for; without one, the latest month with unsent hours (approval_board.unsent_hours_month)."""
+    asked_from, asked_to = query_day("from"), query_day("to")
+    if asked_from is None and asked_to is None:
+        return approval_board.unsent_hours_month(get_ctx(), staff=g.staff, today=get_ctx().clock().date())
+    first, last = month_of(asked_from or asked_to)
+    return asked_from or first, asked_to or last
+
+
+def _neighbour_months(date_from: date) -> dict:
+    """The previous and the next calendar month of the period's start, as (from, to) for links."""
+    previous = month_of(date_from.replace(day=1) - timedelta(days=1))
+    following = month_of(month_of(date_from)[1] + timedelta(days=1))
+    return {"previous": previous, "next": following}
 
 
 @bp.get("/approvals", endpoint="approvals")
@@ -67,23 +81,28 @@ def approvals_view():
         "staff/approvals/board.html", rows=rows, pages=page_links(rows), status=status, customer=customer,
         labels=approval_board.STATUS_LABELS,
         jobs=approval_board.list_sendable_jobs(ctx, staff=g.staff), date_from=date_from, date_to=date_to,
+        months=_neighbour_months(date_from),
         hours=approval_board.list_unsent_hours(ctx, staff=g.staff, date_from=date_from, date_to=date_to))
 
 
 @bp.post("/approvals/jobs", endpoint="approvals_send_jobs")
 @login_required
 def send_jobs():
-    """Send each picked job; every job is its own transaction, and the result of each is reported."""
+    """Send each picked job; every job is its own transaction, and the result of each is reported by name."""
     picked = posted_ids("job_id")
     if not picked:
         flash("Pick at least one job to send.")
+    ctx = get_ctx()
+    names = {job["id"]: f"{job['name']}, {job['customer_name']}"
+             for job in approval_board.list_sendable_jobs(ctx, staff=g.staff)} if picked else {}
     for job_id in picked:
+        name = names.get(job_id, f"job {job_id}")
         try:
-            instance_id = approvals.send_job_for_approval(get_ctx(), job_id, staff=g.staff)
+            approvals.send_job_for_approval(ctx, job_id, staff=g.staff)
         except (InvalidInput, NotFound) as err:
-            flash(f"Job {job_id} not sent: {err}")
+            flash(f"Not sent: {name}: {err}")
         else:
-            flash(f"Job {job_id} sent for approval (approval {instance_id}).")
+            flash(f"Sent for approval: {name}.")
     return redirect(url_for("staff.approvals"))
 
 
@@ -92,23 +111,30 @@ def send_jobs():
 def send_hours():
     form = request.form
     customer_id = parse_int(form.get("customer_id"), "customer_id") or 0
+    ctx = get_ctx()
     try:
-        instance_id = approvals.send_hours_for_approval(get_ctx(), customer_id, staff=g.staff,
+        instance_id = approvals.send_hours_for_approval(ctx, customer_id, staff=g.staff,
                                                         period_start=form.get("period_start", ""),
                                                         period_end=form.get("period_end", ""))
     except (InvalidInput, NotFound) as err:
         flash(f"Hours not sent: {err}")
     else:
-        flash(f"Hours sent for approval (approval {instance_id}).")
+        flash(f"Sent for approval: {_name(ctx, instance_id)}.")
     return redirect(url_for("staff.approvals", **{"from": form.get("period_start", ""),
                                                   "to": form.get("period_end", "")}))
+
+
+def _name(ctx, instance_id: int) -> str:
+    return approval_board.approval_names(ctx, staff=g.staff, instance_ids=[instance_id]).get(
+        instance_id, f"approval {instance_id}")
 
 
 @bp.post("/approvals/<int:instance_id>/cancel", endpoint="approval_cancel")
 @login_required
 def cancel(instance_id: int):
-    approvals.cancel_approval(get_ctx(), instance_id, staff=g.staff, reason=request.form.get("reason", ""))
-    flash(f"Approval {instance_id} withdrawn; its work is back to draft.")
+    ctx = get_ctx()
+    approvals.cancel_approval(ctx, instance_id, staff=g.staff, reason=request.form.get("reason", ""))
+    flash(f"Withdrawn: {_name(ctx, instance_id)}; its work is back to draft.")
     return redirect(url_for("staff.approvals"))
 
 
@@ -116,12 +142,13 @@ def cancel(instance_id: int):
 @login_required
 def resend(instance_id: int):
     """A second press (or a resend of an approval already followed by another) is refused with its reason."""
+    ctx = get_ctx()
     try:
-        new_id = approvals.resend_approval(get_ctx(), instance_id, staff=g.staff)
+        new_id = approvals.resend_approval(ctx, instance_id, staff=g.staff)
     except InvalidInput as err:
-        flash(f"Not sent again: {err}.")
+        flash(f"Not sent again: {_name(ctx, instance_id)}: {err}.")
     else:
-        flash(f"Sent again as approval {new_id}.")
+        flash(f"Sent again: {_name(ctx, new_id)}.")
     return redirect(url_for("staff.approvals"))
 
 

@@ -106,7 +106,7 @@ def registration_new():
         except InvalidInput as err:
             show_errors(form, err)
         else:
-            flash(f"{KIND_LABELS[kind]} registered on {created['job_name']} (draft).")
+            flash(f"Registered on {created['job_name']} (draft): {created['label']}.")
             return redirect(url_for("staff.job_detail", job_id=created["job_id"]))
     return _render_form(form, None, 400 if request.method == "POST" else 200)
 
@@ -117,7 +117,7 @@ def registration_edit(registration_id: int):
     ctx = get_ctx()
     current = registrations.get_registration(ctx, staff=g.staff, registration_id=registration_id)
     if not current["editable"] and request.method == "GET":
-        flash(f"This registration is {current['status']}; it can no longer be edited.")
+        flash(f"{current['label']} is {current['status']}; it can no longer be edited.")
         return redirect(url_for("staff.job_detail", job_id=current["job_id"]))
     if request.method == "GET":
         data = {**current, "job_id": str(current["job_id"]), "employee_id": str(current["employee_id"]),
@@ -131,7 +131,7 @@ def registration_edit(registration_id: int):
         except InvalidInput as err:
             show_errors(form, err)
         else:
-            flash("Registration saved.")
+            flash(f"Saved: {changed['label']}.")
             return redirect(url_for("staff.job_detail", job_id=changed["job_id"]))
     return _render_form(form, current, 400)
 
@@ -140,7 +140,7 @@ def registration_edit(registration_id: int):
 @login_required
 def registration_delete(registration_id: int):
     deleted = registrations.delete_registration(get_ctx(), staff=g.staff, registration_id=registration_id)
-    flash(f"{KIND_LABELS[deleted['kind']]} of {deleted['work_date']} deleted.")
+    flash(f"Deleted: {deleted['label']}.")
     return redirect(url_for("staff.job_detail", job_id=deleted["job_id"]))
 
 

@@ -1,7 +1,7 @@
 """Staff pages for visits: plan or record a visit, check in and out, upload and view photos.
 
 Every logged-in staff member may use them; engine.services.visits scopes them (employees: their own visits at
-their customers) and answers NotFound for anything else. Times on the forms are UTC.
+their customers) and answers NotFound for anything else. Times on the forms are the company's time zone's.
 """
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
 from engine.errors import InvalidInput
-from engine.services import visits
+from engine.services import visit_hours, visits
 from engine.services.paging import Page
 from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import login_required
@@ -20,17 +20,17 @@ from webapp.pager import page_links, query_cursor
 from webapp.staff import bp
 from webapp.staff.forms import options, show_errors
 
-UTC_HINT = "UTC, e.g. 2026-11-24T08:00"
+TIME_HINT = "e.g. 2026-11-24T08:00"
 
 
 class VisitForm(FlaskForm):
     customer_id = SelectField("Customer", choices=[], validate_choice=False)
     job_id = SelectField("Job (optional)", choices=[], validate_choice=False)
     employee_id = SelectField("Employee", choices=[], validate_choice=False)
-    planned_start = StringField("Planned start (UTC)", description=UTC_HINT)
-    planned_end = StringField("Planned end (UTC)", description=UTC_HINT)
-    checked_in_at = StringField("Checked in at (UTC)", description=UTC_HINT)
-    checked_out_at = StringField("Checked out at (UTC)", description=UTC_HINT)
+    planned_start = StringField("Planned start", description=TIME_HINT)
+    planned_end = StringField("Planned end", description=TIME_HINT)
+    checked_in_at = StringField("Checked in at", description=TIME_HINT)
+    checked_out_at = StringField("Checked out at", description=TIME_HINT)
     note = TextAreaField("Note")
 
 
@@ -112,10 +112,26 @@ def visit_check_in(visit_id: int):
 @login_required
 def visit_check_out(visit_id: int):
     try:
-        visits.check_out(get_ctx(), staff=g.staff, visit_id=visit_id)
+        done = visit_hours.check_out_visit(get_ctx(), staff=g.staff, visit_id=visit_id)
     except InvalidInput as err:
         return _detail(visit_id, [str(err).partition(": ")[2]], 400)
-    flash("Checked out.")
+    if done["hours"]:
+        flash(f"Checked out; registered as hours: {done['hours']['label']} (draft).")
+    elif done["hours_problem"]:
+        flash(f"Checked out; not registered as hours: {done['hours_problem']}.")
+    else:
+        flash("Checked out.")
+    return redirect(url_for("staff.visit_detail", visit_id=visit_id))
+
+
+@bp.post("/visits/<int:visit_id>/hours", endpoint="visit_hours")
+@login_required
+def visit_to_hours(visit_id: int):
+    try:
+        created = visit_hours.turn_visit_into_hours(get_ctx(), staff=g.staff, visit_id=visit_id)
+    except InvalidInput as err:
+        return _detail(visit_id, [str(err).partition(": ")[2]], 400)
+    flash(f"Registered as hours: {created['label']} (draft).")
     return redirect(url_for("staff.visit_detail", visit_id=visit_id))
 
 
