@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, WorkflowInstance
+from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, StaffUser, WorkflowInstance
 from engine.services.context import Actor, Context
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.portal_outcomes import DONE_WORDS, moment_text, who_decided
@@ -47,25 +47,28 @@ def decision_history(ctx: Context, actor: Actor, customer_id: int, cursor: str =
                     InstanceEvent.instance_id.in_(instance_ids), InstanceEvent.kind == "task_completed")
                     .order_by(InstanceEvent.at, InstanceEvent.id)):
                 by_instance[event.instance_id].append(event)
-        names = {}
-        items = []
-        for task, title in rows:
-            events = by_instance[task.instance_id]
-            mine = next((e for e in reversed(events) if e.element_id == task.element_id
-                         and e.at <= task.completed_at), None)
-            data = (mine.data or {}) if mine else {}
-            decision = data.get("decision") or ""
-            later = [e.at for e in events if e.at > task.completed_at and "decision" in (e.data or {})]
-            answers = _thread(events, task.completed_at, min(later) if later else None) if decision == "query" else []
-            if task.completed_by not in names:
-                names[task.completed_by] = who_decided(session, actor, customer_id, task.completed_by)[0]
-            items.append({
-                "task_id": task.id, "instance_id": task.instance_id, "title": title or task.name,
-                "decision": decision, "decision_text": DECISION_WORDS.get(decision, "Decided"),
-                "verb": DONE_WORDS.get(decision, "decided"), "by": names[task.completed_by],
-                "at": task.completed_at.isoformat(), "at_text": moment_text(task.completed_at, zone),
-                "comment": data.get("comment") or "",
-                "answers": [{"by": (e.actor or "").removeprefix("staff: "), "at_text": moment_text(e.at, zone),
-                             "text": (e.data or {}).get("answer") or ""} for e in answers],
-            })
+        answerers = {e.actor for events in by_instance.values() for e in events if "answer" in (e.data or {})}
+        staff_names = dict(session.execute(select(StaffUser.email, StaffUser.name)
+                                           .where(StaffUser.email.in_(sorted(a for a in answerers if a)))).all())
+        names = {by: who_decided(session, actor, customer_id, by)[0] for by in {row[0].completed_by for row in rows}}
+        items = [_item(task, title, by_instance[task.instance_id], names, staff_names, zone) for task, title in rows]
     return Page(items, after, before)
+
+
+def _item(task: HumanTask, title: str | None, events: list[InstanceEvent], names: dict, staff_names: dict,
+          zone) -> dict:
+    """One decision of the history, with the answers that followed it when it was a question."""
+    mine = next((e for e in reversed(events) if e.element_id == task.element_id and e.at <= task.completed_at), None)
+    data = (mine.data or {}) if mine else {}
+    decision = data.get("decision") or ""
+    later = [e.at for e in events if e.at > task.completed_at and "decision" in (e.data or {})]
+    answers = _thread(events, task.completed_at, min(later) if later else None) if decision == "query" else []
+    return {
+        "task_id": task.id, "instance_id": task.instance_id, "title": title or task.name, "decision": decision,
+        "decision_text": DECISION_WORDS.get(decision, "Decided"), "verb": DONE_WORDS.get(decision, "decided"),
+        "by": names[task.completed_by], "at": task.completed_at.isoformat(),
+        "at_text": moment_text(task.completed_at, zone), "comment": data.get("comment") or "",
+        "answers": [{"by": staff_names.get(e.actor) or (e.actor or "").removeprefix("staff: "),
+                     "at_text": moment_text(e.at, zone), "text": (e.data or {}).get("answer") or ""}
+                    for e in answers],
+    }
