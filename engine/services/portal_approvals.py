@@ -6,6 +6,7 @@ and when, and nothing is applied twice.
 """
 
 from collections.abc import Mapping
+from datetime import date
 
 from sqlalchemy import select
 
@@ -14,7 +15,14 @@ from engine.models import HumanTask, HumanTaskStatus, Job, Registration
 from engine.services.context import Actor, Context
 from engine.services.instances import complete_locked, conflicts
 from engine.services.paging import Page
-from engine.services.portal_outcomes import RESULT_WORDS, AlreadyDecided, closed_outcome, describe_closed, review_label
+from engine.services.portal_outcomes import (
+    RESULT_WORDS,
+    AlreadyDecided,
+    closed_outcome,
+    day_text,
+    describe_closed,
+    review_label,
+)
 from engine.services.portal_scope import portal_scope
 from engine.services.work_fields import duration_text, money_text
 
@@ -100,5 +108,7 @@ def _totals(rows: list[dict]) -> dict:
 def summarize(tasks: Page) -> Page:
     """The approvals list's rows (portal_views.list_review_tasks) with what the compact list shows on top: the
     totals per approval, the name of the item, and whether the one-click buttons decide it."""
-    return Page([{**task, "totals": _totals(task["evidence"]), "label": review_label(task["title"], task["evidence"]),
+    return Page([{**task, "evidence": [{**row, "day": day_text(date.fromisoformat(row["date"])) if row["date"] else ""}
+                                       for row in task["evidence"]],
+                  "totals": _totals(task["evidence"]), "label": review_label(task["title"], task["evidence"]),
                   "quick": is_quick_form(task["form"])} for task in tasks], tasks.next_cursor, tasks.prev_cursor)
