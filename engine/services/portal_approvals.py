@@ -19,6 +19,7 @@ from engine.services.portal_outcomes import (
     RESULT_WORDS,
     AlreadyDecided,
     closed_outcome,
+    customer_review,
     day_text,
     describe_closed,
     review_label,
@@ -77,8 +78,7 @@ def decide_review(ctx: Context, actor: Actor, customer_id: int, task_id: int, po
         with ctx.uow() as uow, conflicts():
             session = uow.session
             portal_scope(session, actor, customer_id)
-            task = session.scalar(select(HumanTask).where(HumanTask.id == task_id, HumanTask.role == "customer",
-                                                          HumanTask.customer_id == customer_id))
+            task = customer_review(session, customer_id, task_id)
             if task is None:
                 raise NotFound(f"no approval {task_id}")
             if task.status != HumanTaskStatus.OPEN:

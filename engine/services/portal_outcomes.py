@@ -108,6 +108,12 @@ def describe_closed(session: Session, actor: Actor, customer_id: int, task: Huma
             "sentence": f"{subject} already {verb} this on {moment_text(at, zone)}."}
 
 
+def customer_review(session: Session, customer_id: int, task_id: int) -> HumanTask | None:
+    """The customer's review task `task_id` in any state (None: not a Customer-lane task of this customer)."""
+    return session.scalar(select(HumanTask).where(HumanTask.id == task_id, HumanTask.role == "customer",
+                                                  HumanTask.customer_id == customer_id))
+
+
 def closed_outcome(ctx: Context, actor: Actor, customer_id: int, task_id: int) -> dict:
     """Who decided the customer's review `task_id` and when ({"title", "decision", "by", "who", "at",
     "sentence"}), for a contact whose decision came too late.
@@ -117,8 +123,7 @@ def closed_outcome(ctx: Context, actor: Actor, customer_id: int, task_id: int) -
     with ctx.read() as uow:
         session = uow.session
         portal_scope(session, actor, customer_id)
-        task = session.scalar(select(HumanTask).where(HumanTask.id == task_id, HumanTask.role == "customer",
-                                                      HumanTask.customer_id == customer_id))
+        task = customer_review(session, customer_id, task_id)
         if task is None or task.status == HumanTaskStatus.OPEN:
             raise NotFound(f"no decided approval {task_id}")
         return describe_closed(session, actor, customer_id, task, ctx.settings.zone)

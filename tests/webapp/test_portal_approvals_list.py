@@ -13,18 +13,12 @@ from engine.services.portal_views import list_review_tasks
 from tests.approval_fixtures import NOV, add_hours, contact
 from tests.conftest import ROOT
 from tests.engine.helpers import events, instance, only_open_task
-from tests.webapp.test_portal_login import _codes
+from tests.webapp import test_portal_pages
 from webapp import create_app
 
 DANA = "dana@millhouse.example"
+dana = test_portal_pages.dana  # the fixture: the test client logged in as Mill House's contact
 ERIK = Actor("Erik erik@millhouse.example", frozenset({"customer"}), frozenset())
-
-
-@pytest.fixture
-def dana(client, ctx, customer):
-    assert client.post("/portal/login", data={"email": DANA}).status_code == 302
-    assert client.post("/portal/code", data={"code": _codes(ctx)[-1]}).status_code == 302
-    return client
 
 
 @pytest.fixture
