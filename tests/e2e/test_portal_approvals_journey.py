@@ -130,3 +130,14 @@ def test_on_a_phone_the_header_fits_two_lines_and_calendar_chips_are_whole(brows
         cut = chip.evaluate("el => el.scrollWidth > el.clientWidth + 1")
         assert not cut, chip.inner_text()
         assert "Eli Vissering-Oosterhout" in chip.inner_text()
+
+
+def test_reject_with_a_reason_works_without_javascript(browser, live_server, live_ctx, office):
+    page = _log_in(browser, live_server, live_ctx, DANA, java_script_enabled=False)
+    page.goto(f"{live_server}/portal/approvals")
+    gutters = page.locator("article.approval", has_text="Gutters")
+    gutters.get_by_text("Reject…").click()  # a plain <details>: opens without a script
+    gutters.get_by_label("Why do you reject this?").fill("Not this week")
+    gutters.get_by_role("button", name="Reject Gutters").click()
+    expect(page.get_by_role("status", name="Results")).to_contain_text("Rejected: Gutters")
+    assert instance(live_ctx, office["instances"]["Gutters"]).case_status == "rejected"

@@ -3,6 +3,8 @@ results that name the item, a form with more fields than a decision, the portal'
 and the decision history with a question and its answer, and the
 work-hours page's default period."""
 
+import io
+
 import pytest
 
 from engine.services import approvals, customers, jobs, portal_history
@@ -79,6 +81,15 @@ def test_portal_errors_use_the_portals_style(dana, ctx, customer, other):
     assert foreign.status_code == 404 and 'class="portal"' in page and "Back to the inbox" not in page
     bad_cursor = dana.get("/portal/history?cursor=nonsense")
     assert bad_cursor.status_code == 400 and 'class="portal"' in bad_cursor.get_data(as_text=True)
+
+
+def test_too_large_and_malformed_portal_requests_get_the_portals_page(dana, review):
+    huge = dana.post(f"/portal/tasks/{review['task_id']}", content_type="application/x-www-form-urlencoded",
+                     environ_overrides={"wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": str(150 * 1024 * 1024)})
+    assert huge.status_code == 413 and 'class="portal"' in huge.get_data(as_text=True)
+    bad = dana.get("/portal/visits?from=2026-13-45")
+    assert bad.status_code == 400 and 'class="portal"' in bad.get_data(as_text=True)
+    assert "Back to the approvals" in bad.get_data(as_text=True)
 
 
 def test_an_expired_form_in_the_portal_gets_the_portals_page(ctx, customer):
