@@ -4,13 +4,10 @@ has no visits yet (the 1st of a month) — the latest month with visits; with th
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
-
-from engine.isotime import in_zone, iso, month_of
-from engine.models import Visit
+from engine.isotime import iso, month_of
 from engine.services.context import Actor, Context
 from engine.services.portal_scope import portal_scope, require_section
-from engine.services.portal_visits import _visit_views
+from engine.services.portal_visits import _visit_views, latest_visit_day
 
 
 def _neighbours(first: date, last: date) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -42,10 +39,9 @@ def visits_in_period(ctx: Context, actor: Actor, customer_id: int, date_from: da
         visits = _visit_views(session, customer_id, first, last, zone, employee_id)
         latest = False
         if not visits and date_from is None and date_to is None:
-            newest = session.scalar(select(Visit).where(Visit.customer_id == customer_id).order_by(
-                func.coalesce(Visit.checked_in_at, Visit.planned_start).desc(), Visit.id.desc()).limit(1))
+            newest = latest_visit_day(session, customer_id, zone)
             if newest is not None:
-                first, last = month_of(in_zone(newest.checked_in_at or newest.planned_start, zone).date())
+                first, last = month_of(newest)
                 visits = _visit_views(session, customer_id, first, last, zone, employee_id)
                 latest = True
     before, after = _neighbours(first, last)

@@ -156,3 +156,5 @@ def test_work_hours_on_the_first_of_a_month_show_the_latest_month_with_visits(da
     assert 'href="/portal/visits?from=2026-12-01&amp;to=2026-12-31"' in page
     december = dana.get("/portal/visits?from=2026-12-01&to=2026-12-31").get_data(as_text=True)
     assert "No visits in this period." in december and "latest month" not in december
+    calendar = dana.get("/portal/calendar").get_data(as_text=True)
+    assert "Visit calendar: November 2026" in calendar and "Eli Employee" in calendar
