@@ -10,7 +10,7 @@ from engine.services.portal_scope import portal_scope, require_section
 from engine.services.portal_visits import _visit_views, latest_visit_day
 
 
-def _neighbours(first: date, last: date) -> tuple[tuple[date, date], tuple[date, date]]:
+def neighbour_periods(first: date, last: date) -> tuple[tuple[date, date], tuple[date, date]]:
     """The periods before and after: whole months stay whole months, any other span moves by its own length."""
     if first.day == 1 and month_of(first)[1] == last:
         before = month_of(first - timedelta(days=1))
@@ -44,7 +44,7 @@ def visits_in_period(ctx: Context, actor: Actor, customer_id: int, date_from: da
                 first, last = month_of(newest)
                 visits = _visit_views(session, customer_id, first, last, zone, employee_id)
                 latest = True
-    before, after = _neighbours(first, last)
+    before, after = neighbour_periods(first, last)
     return {"visits": visits, "date_from": first, "date_to": last, "latest": latest,
             "prev": {"from": iso(before[0]), "to": iso(before[1])},
             "next": {"from": iso(after[0]), "to": iso(after[1])}}
