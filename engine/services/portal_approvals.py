@@ -91,7 +91,11 @@ def decide_review(ctx: Context, actor: Actor, customer_id: int, task_id: int, po
     except AlreadyDecided:
         raise
     except TaskAlreadyCompleted as err:  # decided while this call waited for the instance's lock
-        raise AlreadyDecided(closed_outcome(ctx, actor, customer_id, task_id)) from err
+        try:
+            outcome = closed_outcome(ctx, actor, customer_id, task_id)
+        except NotFound:  # the task is open but its case no longer runs: the engine's own words
+            raise err from None
+        raise AlreadyDecided(outcome) from err
     decision = values.get("decision", "")
     return {"task_id": task_id, "decision": decision, "label": label,
             "message": f"{RESULT_WORDS.get(decision, 'Done')}: {label}"}

@@ -1,4 +1,5 @@
-"""Portal pages for a logged-in contact: approvals (single and bulk), project views with per-registration verdicts.
+"""Portal pages for a logged-in contact: approvals (one click, with a reason or the task's form, and bulk), the
+decision history, project views with per-registration verdicts.
 
 Every id in a URL is checked by the engine service for the current customer (NotFound → 404). Views are thin:
 parse input, call one engine service, render or redirect. Files, visits and documents: webapp.portal.files.
