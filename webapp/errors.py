@@ -1,6 +1,10 @@
-"""engine.errors → HTTP status codes and readable error pages (never a traceback)."""
+"""engine.errors → HTTP status codes and readable error pages (never a traceback).
 
-from flask import Flask, render_template
+The page is chosen by where the request went: the customer portal's in the portal's own style with a way
+back to its approvals (a contact never lands on the staff inbox's page), everything else the staff page.
+"""
+
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -17,8 +21,14 @@ STATUS = {
 }
 
 
+def in_portal() -> bool:
+    """The request is the customer portal's (its blueprint, or an unknown address under /portal/)."""
+    return request.blueprint == "portal" or request.path == "/portal" or request.path.startswith("/portal/")
+
+
 def error_page(status: int, title: str, message: str):
-    return render_template("errors/error.html", title=title, message=message), status
+    template = "portal/error.html" if in_portal() else "errors/error.html"
+    return render_template(template, title=title, message=message, status=status), status
 
 
 def init_app(app: Flask) -> None:

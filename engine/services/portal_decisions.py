@@ -27,12 +27,16 @@ from engine.models import (
 )
 from engine.services.context import Actor, Context
 from engine.services.instances import complete_locked, conflicts, lock_instance
+from engine.services.portal_outcomes import describe_closed, registration_label
 from engine.workflow.forms import validate_form
 
 DECISIONS = ("approve", "reject", "query")
 PAST = {"approve": "approved", "reject": "rejected", "query": "queried"}
 VERDICTS = ("approve", "reject")
 COMMENT_MAX = 2000
+# what names a registration in a result line ("3 Nov, 8:00 h, skylights"): portal_outcomes.registration_label
+LABEL_COLUMNS = (Registration.kind, Registration.work_date, Registration.minutes, Registration.amount_cents,
+                 Registration.distance_km, Registration.description)
 # items decided at once on PostgreSQL, each on its own connection (of the engine's pool, default 5 + 10 overflow)
 PARALLEL_ITEMS = 4
 
@@ -137,12 +141,21 @@ def _decide_task(ctx: Context, actor: Actor, item: _Item, decision: str, comment
             uow.commit()
         return {"task_id": task_id, "title": item.title, "ok": True, "message": PAST[decision]}
     except TaskAlreadyCompleted as err:
-        message = f"already decided: {err}"
+        message = _closed_sentence(ctx, actor, item.task) or f"already decided: {err}"
     except (NotFound, NotAllowed):
         message = "not found"
     except SignoffError as err:
         message = str(err)
     return {"task_id": task_id, "title": item.title, "ok": False, "message": message}
+
+
+def _closed_sentence(ctx: Context, actor: Actor, task: HumanTask) -> str:
+    """Who decided the task first and when ("Erik already approved this on 2 Dec at 14:05"); "" if still open."""
+    with ctx.read() as uow:
+        fresh = uow.session.get(HumanTask, task.id)
+        if fresh is None or fresh.status == HumanTaskStatus.OPEN or fresh.customer_id is None:
+            return ""
+        return describe_closed(uow.session, actor, fresh.customer_id, fresh, ctx.settings.zone)["sentence"]
 
 
 def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registration_ids: list[int], verdict: str,
@@ -162,7 +175,8 @@ def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registrat
     if customer_id not in actor.customer_ids and not actor.is_system:
         raise NotFound(f"no customer {customer_id}")
     wanted = list(dict.fromkeys(registration_ids))
-    query = (select(Registration.id, Registration.approval_instance_id).join(Job, Job.id == Registration.job_id)
+    query = (select(Registration.id, Registration.approval_instance_id, *LABEL_COLUMNS)
+             .join(Job, Job.id == Registration.job_id)
              .where(Registration.id.in_(wanted), Job.customer_id == customer_id))
     if job_id is not None:
         query = query.where(Job.id == job_id)
@@ -173,7 +187,8 @@ def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registrat
         rows = uow.session.execute(query).all()
     by_instance: dict[int, list[int]] = defaultdict(list)
     results = {rid: {"registration_id": rid, "ok": False, "message": "not found"} for rid in wanted}
-    for rid, instance_id in rows:
+    titles = {row.id: registration_label(*row[2:]) for row in rows}
+    for rid, instance_id, *_ in rows:
         if instance_id is None:
             results[rid]["message"] = "not under approval"
         else:
@@ -182,7 +197,7 @@ def decide_registrations(ctx: Context, actor: Actor, customer_id: int, registrat
         outcome = _decide_in_instance(ctx, actor, instance_id, ids, Verdict(verdict, comment, frozenset(change_ids)))
         for rid in ids:
             results[rid] = {"registration_id": rid, **outcome.get(rid, {"ok": True, "message": PAST[verdict]})}
-    return [results[rid] for rid in wanted]
+    return [{**results[rid], "title": titles.get(rid, "")} for rid in wanted]
 
 
 @dataclass(frozen=True)

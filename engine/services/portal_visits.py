@@ -6,7 +6,7 @@ Days and times are the company's (Settings.timezone): a visit at 23:30 UTC may b
 from collections import defaultdict
 from datetime import date, timedelta, tzinfo
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
@@ -106,6 +106,14 @@ def week_days(anchor: date) -> list[date]:
     return [monday + timedelta(days=i) for i in range(7)]
 
 
+def latest_visit_day(session: Session, customer_id: int, zone: tzinfo) -> date | None:
+    """The local day of the customer's latest visit (by check-in, else planned start); None without visits."""
+    newest = session.scalar(select(Visit).where(Visit.customer_id == customer_id).order_by(
+        func.coalesce(Visit.checked_in_at, Visit.planned_start).desc(), Visit.id.desc()).limit(1))
+    moment = (newest.checked_in_at or newest.planned_start) if newest is not None else None
+    return in_zone(moment, zone).date() if moment is not None else None
+
+
 def _shift_month(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
@@ -117,7 +125,12 @@ def visits_calendar(ctx: Context, actor: Actor, customer_id: int, view: str = "m
 
     :raises NotFound: as visits_overview, or an unknown view.
     """
-    anchor = anchor or ctx.clock().astimezone(ctx.settings.zone).date()
+    if anchor is None:  # this month, or the latest month with visits while this one has none (the 1st)
+        anchor = ctx.clock().astimezone(ctx.settings.zone).date()
+        with ctx.read() as uow:
+            latest = latest_visit_day(uow.session, customer_id, ctx.settings.zone)
+        if latest is not None and latest < anchor.replace(day=1):
+            anchor = latest
     if view == "month":
         weeks = month_calendar(anchor.year, anchor.month)
         prev_anchor, next_anchor = _shift_month(anchor, -1), _shift_month(anchor, 1)

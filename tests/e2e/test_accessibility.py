@@ -78,7 +78,7 @@ def portal_pages(ids: dict) -> list[str]:
     return ["/portal/", "/portal/approvals", f"/portal/jobs/{ids['Job']}?kind=hours",
             f"/portal/jobs/{ids['Job']}?kind=expense", f"/portal/jobs/{ids['Job']}?kind=mileage",
             "/portal/visits", "/portal/calendar?view=month", "/portal/calendar?view=week",
-            "/portal/documents?kind=invoice", "/portal/documents?kind=quote"]
+            "/portal/documents?kind=invoice", "/portal/documents?kind=quote", "/portal/history"]
 
 
 def audit(page, url: str) -> list[str]:

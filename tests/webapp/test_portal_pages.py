@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import Registration, WorkflowInstance
-from engine.services import approvals, jobs
+from engine.services import approvals, customers, jobs
 from engine.services.context import Actor
 from engine.services.instances import complete_task
 from engine.services.portal_views import list_review_tasks
@@ -59,10 +59,15 @@ def test_the_approvals_page_shows_evidence_deadline_and_the_bpmn_form(dana, ctx,
     page = dana.get("/portal/approvals").get_data(as_text=True)
     task = review_task(ctx, customer["id"])
     assert "<title>Approvals · Mill House · Signoff portal</title>" in page
-    assert f'class="card task soon" id="task-{task["id"]}"' in page and "Due soon" in page
+    assert f'class="card approval soon" id="task-{task["id"]}"' in page and "Due soon" in page
     assert "Eli Employee" in page and "check-in 09:05, check-out 11:35" in page and "12.50" in page
+    assert "<strong>3:00 h</strong>" in page and "<strong>12.50</strong>" in page  # the approval's totals
     assert all(f'src="/portal/photos/{pid}"' in page for pid in timesheet["photo_ids"])
-    assert f'<label for="t{task["id"]}-decision-approve">' in page and f'<label for="t{task["id"]}-comment">' in page
+    assert '<details class="evidence">' in page and "1 visit, 2 photos" in page  # folded out on demand
+    action = f'action="/portal/tasks/{task["id"]}"'
+    assert page.count(action) == 3 and '<input type="hidden" name="decision" value="approve">' in page
+    assert f'<label for="t{task["id"]}-reject-comment">Why do you reject this?</label>' in page
+    assert f'<label for="t{task["id"]}-query-comment">Your question</label>' in page
     assert f'<label for="select-{task["id"]}"' in page and '<label for="select-all">' in page
 
 
@@ -98,11 +103,12 @@ def test_a_query_without_a_comment_is_refused_on_the_single_form_too(dana, ctx, 
     assert instance(ctx, timesheet["instance_id"]).case_status == "awaiting_customer"
 
 
-def test_bulk_reject_reports_each_item_and_one_decided_by_someone_else(dana, ctx, customer, three_reviews):
+def test_bulk_reject_reports_each_item_and_one_decided_by_someone_else(dana, ctx, office, customer, three_reviews):
     first, second, third = three_reviews
     reviews = list_review_tasks(ctx, contact(customer["id"]), customer["id"])
     title = next(t["title"] for t in reviews if t["id"] == third)
-    colleague = Actor("colleague@millhouse.example", frozenset({"customer"}), frozenset({customer["id"]}))
+    customers.add_contact(ctx, customer["id"], staff=office[1], name="Erik", email="erik@millhouse.example")
+    colleague = Actor("Erik erik@millhouse.example", frozenset({"customer"}), frozenset({customer["id"]}))
     complete_task(ctx, third, {"decision": "approve"}, colleague)
     done = dana.post("/portal/approvals/bulk", data={"task_id": [str(first), str(second), str(third)],
                                                       "decision": "reject", "comment": "Not done"},
@@ -110,7 +116,8 @@ def test_bulk_reject_reports_each_item_and_one_decided_by_someone_else(dana, ctx
     page = done.get_data(as_text=True)
     assert done.status_code == 200 and "Results" in page
     assert page.count('<li class="ok">') == 2 and page.count('<li class="failed">') == 1
-    assert f"{title}: already decided" in page and "colleague@millhouse.example" in page
+    assert f"{title}: Erik already approved this on 24 Nov at 09:00." in page
+    assert all(f"Rejected: {t['title']}" in page for t in reviews if t["id"] != third)
 
 
 def test_a_query_without_a_comment_decides_nothing(dana, ctx, customer, three_reviews):
@@ -131,7 +138,7 @@ def test_the_project_view_filters_totals_and_decides_registrations(dana, ctx, cu
     first, second = timesheet["hours"]
     done = dana.post(f"{url}/decide", data={"registration_id": [str(first)], "verdict": "reject",
                                             "comment": "Too long", "kind": "hours"}, follow_redirects=True)
-    assert f"Registration #{first}: rejected" in done.get_data(as_text=True)
+    assert "Rejected: 3 Nov, 2:00 h, Windows" in done.get_data(as_text=True)
     with ctx.uow() as uow:
         row = uow.session.get(Registration, first)
         assert (row.customer_decision, row.customer_comment) == ("reject", "Too long")

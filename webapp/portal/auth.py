@@ -27,16 +27,18 @@ def load_portal() -> None:
     """Set g.portal, g.portal_actor, g.portal_customer (404 for a customer not in the session) and
     g.portal_sections (what the settings let this contact see, for the navigation)."""
     g.portal_drop_cookie = False
+    g.portal, g.portal_actor, g.portal_customer, g.portal_sections = None, None, None, {}  # as far as resolved,
+    # so an error page rendered when a step below fails (a customer no longer shown) draws the plain header
     view = _staff_view()
     if view is None:
         token = request.cookies.get(COOKIE)
         view = portal_auth.resolve_session(get_ctx(), token) if token else None
         g.portal_drop_cookie = bool(token) and view is None
-    g.portal = view
-    g.portal_actor = view.actor if view else None
-    g.portal_customer = _chosen_customer(view) if view else None
-    g.portal_sections = (portal_scope.portal_sections(get_ctx(), g.portal_actor, g.portal_customer.id)
-                         if view else {})
+    if view is None:
+        return
+    customer = _chosen_customer(view)
+    sections = portal_scope.portal_sections(get_ctx(), view.actor, customer.id)
+    g.portal, g.portal_actor, g.portal_customer, g.portal_sections = view, view.actor, customer, sections
 
 
 def _staff_view() -> portal_auth.PortalView | None:

@@ -7,8 +7,7 @@ import io
 
 from flask import g, render_template, request
 
-from engine.isotime import month_of
-from engine.services import portal_files, portal_visits
+from engine.services import portal_files, portal_periods, portal_visits
 from webapp.downloads import send_upload
 from webapp.extensions import get_ctx
 from webapp.input_guard import query_day, query_int
@@ -19,14 +18,13 @@ from webapp.portal.auth import portal_login_required
 @bp.get("/visits", endpoint="visits")
 @portal_login_required
 def visits():
-    ctx = get_ctx()
-    first, last = month_of(ctx.clock().date())
-    date_from, date_to = query_day("from") or first, query_day("to") or last
     employee_id = query_int("employee")
-    rows = portal_visits.visits_overview(ctx, g.portal_actor, g.portal_customer.id, date_from, date_to, employee_id)
+    period = portal_periods.visits_in_period(get_ctx(), g.portal_actor, g.portal_customer.id, query_day("from"),
+                                             query_day("to"), employee_id)
+    rows = period["visits"]
     employees = sorted({(v["employee_id"], v["employee_name"]) for v in rows}, key=lambda e: (e[1], e[0]))
-    return render_template("portal/visits.html", visits=rows, employees=employees, date_from=date_from,
-                           date_to=date_to, employee_id=employee_id)
+    return render_template("portal/visits.html", visits=rows, employees=employees, period=period,
+                           date_from=period["date_from"], date_to=period["date_to"], employee_id=employee_id)
 
 
 @bp.get("/calendar", endpoint="calendar")

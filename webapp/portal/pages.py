@@ -1,4 +1,5 @@
-"""Portal pages for a logged-in contact: approvals (single and bulk), project views with per-registration verdicts.
+"""Portal pages for a logged-in contact: approvals (one click, with a reason or the task's form, and bulk), the
+decision history, project views with per-registration verdicts.
 
 Every id in a URL is checked by the engine service for the current customer (NotFound → 404). Views are thin:
 parse input, call one engine service, render or redirect. Files, visits and documents: webapp.portal.files.
@@ -6,28 +7,35 @@ parse input, call one engine service, render or redirect. Files, visits and docu
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from engine.errors import InvalidInput, TaskAlreadyCompleted
-from engine.services import instances, portal_decisions, portal_views
+from engine.errors import InvalidInput
+from engine.services import portal_approvals, portal_decisions, portal_history, portal_views
 from webapp.extensions import get_ctx
 from webapp.input_guard import posted_ids, query_day, query_int
 from webapp.pager import page_links, query_cursor
 from webapp.portal import bp
 from webapp.portal.auth import portal_login_required
-from webapp.staff.forms import field_errors, task_form_data
+from webapp.staff.forms import field_errors
 
 RESULTS = "portal_results"  # flash category of per-item results: the page shows them as a list
 
 
 def flash_results(results: list[dict], label: str) -> None:
-    """One flashed line per item ("ok" or not): the next page shows them as the decision's results."""
+    """One flashed line per item, named by what it is: "Approved: 3 Nov, 8:00 h, skylights" when done, else
+    "<item>: <why not>"; the next page shows them as the decision's results."""
     for result in results:
-        status = "ok" if result["ok"] else "error"
         name = result.get("title") or f"{label} #{result[label.lower() + '_id']}"
-        flash(f"{name}: {result['message']}", f"{RESULTS}-{status}")
+        if result["ok"]:
+            flash(f"{result['message'].capitalize()}: {name}", f"{RESULTS}-ok")
+        else:
+            flash(f"{name}: {result['message']}", f"{RESULTS}-error")
 
 
 def render_approvals(status: int = 200, failed: dict | None = None, bulk_error: str | None = None):
-    tasks = portal_views.list_review_tasks(get_ctx(), g.portal_actor, g.portal_customer.id, query_cursor())
+    tasks = portal_approvals.summarize(portal_views.list_review_tasks(get_ctx(), g.portal_actor,
+                                                                      g.portal_customer.id, query_cursor()))
+    if failed:
+        form = next((task["form"] for task in tasks if task["id"] == failed["task_id"]), [])
+        failed["errors"] = field_errors(form, failed["message"])
     return render_template("portal/approvals.html", tasks=tasks, pages=page_links(tasks), failed=failed or {},
                            bulk_error=bulk_error, form=request.form if bulk_error else {}), status
 
@@ -41,20 +49,23 @@ def approvals():
 @bp.post("/tasks/<int:task_id>", endpoint="decide_task")
 @portal_login_required
 def decide_task(task_id: int):
-    ctx, customer_id = get_ctx(), g.portal_customer.id
-    task = portal_views.get_review_task(ctx, g.portal_actor, customer_id, task_id)  # NotFound: not this customer's
-    data = task_form_data(instances.form_for_pages(task["form"]), request.form)  # only the form's own fields
+    """One approval decided (one click, or with its reason or form); decided by someone else first: the
+    portal's conflict page says who and when (AlreadyDecided → 409)."""
     try:
-        instances.complete_task(ctx, task_id, data, g.portal_actor, strict=True)
+        result = portal_approvals.decide_review(get_ctx(), g.portal_actor, g.portal_customer.id, task_id,
+                                                request.form)
     except InvalidInput as err:
-        failed = {"task_id": task_id, "values": data, "errors": field_errors(task["form"], str(err)),
-                  "message": str(err)}
-        return render_approvals(400, failed=failed)
-    except TaskAlreadyCompleted as err:
-        flash(f"{task['title']}: already decided ({err}).", f"{RESULTS}-error")
-        return redirect(url_for("portal.approvals"))
-    flash(f"{task['title']}: done.", f"{RESULTS}-ok")
+        return render_approvals(400, failed={"task_id": task_id, "values": request.form.to_dict(),
+                                             "message": str(err)})
+    flash(result["message"], f"{RESULTS}-ok")
     return redirect(url_for("portal.approvals"))
+
+
+@bp.get("/history", endpoint="history")
+@portal_login_required
+def history():
+    items = portal_history.decision_history(get_ctx(), g.portal_actor, g.portal_customer.id, query_cursor())
+    return render_template("portal/history.html", items=items, pages=page_links(items))
 
 
 @bp.post("/approvals/bulk", endpoint="decide_bulk")
