@@ -10,6 +10,7 @@ from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, ProcessVers
 from engine.services.context import SYSTEM, Actor, Context
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import actor_sees, get_actor_task
+from engine.services.task_offer import offered_to, previous_completer, separation_problem
 
 DUE_SOON = timedelta(days=2)
 BY_ID = Keyset("tasks", (HumanTask.id,), ("int",))
@@ -52,17 +53,18 @@ def urgency(due_at: datetime | None, now: datetime) -> str:
 
 def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", cursor: str = "",
                size: int = PAGE_SIZE) -> Page:
-    """One page of the open tasks `actor` may complete (its lanes, its customers' cases), soonest deadline first
-    (then by id), with process id and urgency.
+    """One page of the open tasks offered to `actor` (its lanes and customers' cases, unless claimed by someone
+    else; its own; those of whom it stands in for: engine.services.task_offer), soonest deadline first (then by
+    id), with process id and urgency; `not_offered` says in words why the declared separation of duties keeps
+    the actor from completing one ("" when it does not).
 
     `due` is "" (all), "soon" (overdue or due within two days) or "overdue"; any other value lists all.
     :raises InvalidInput: a cursor that is not a page link of this list with these filters.
     """
     now = ctx.clock()
-    query = (select(HumanTask, WorkflowInstance.process_id)
+    query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.started_by_staff_id, previous_completer())
              .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
-             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)),
-                    actor_sees(actor, HumanTask.customer_id)))
+             .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, now.date())))
     if process_id:
         query = query.where(WorkflowInstance.process_id == process_id)
     if due == "overdue":
@@ -73,8 +75,10 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
     with ctx.read() as uow:
         rows, after, before = fetch_page(uow.session, query, BY_DEADLINE, filters, cursor,
                                          lambda row: (row[0].due_at, row[0].id), size)
-    return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now)}
-                 for task, process in rows], after, before)
+    return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now),
+                  "assignee_staff_id": task.assignee_staff_id,
+                  "not_offered": separation_problem(task.separation, actor, sender, previous)}
+                 for task, process, sender, previous in rows], after, before)
 
 
 def list_process_ids(ctx: Context) -> list[str]:
