@@ -121,7 +121,8 @@ def get_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM) -> dict:
             "case_status": row.case_status, "error": row.error_message, "error_element": row.error_element,
             "data": row.data, "created_at": iso(row.created_at), "ended_at": iso(row.ended_at),
             "open_tasks": [_task_view(task) for task in tasks],
-            "timers": [{"element_id": t.element_id, "kind": t.kind, "due_at": iso(t.due_at)} for t in timers],
+            "timers": [{"id": t.id, "element_id": t.element_id, "kind": t.kind, "due_at": iso(t.due_at)}
+                       for t in timers],
             "history": [{"at": iso(e.at), "kind": e.kind, "element_id": e.element_id, "actor": e.actor,
                          "data": e.data} for e in events],
         }
