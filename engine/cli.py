@@ -13,7 +13,7 @@ from rich.progress import Progress
 from sqlalchemy.exc import OperationalError
 
 from engine.bench import run_bench
-from engine.cli_tasks import add_instance_commands, add_task_commands, add_timer_commands
+from engine.cli_tasks import add_instance_commands, add_staff_commands, add_task_commands, add_timer_commands
 from engine.config import Settings
 from engine.demo import run_demo
 from engine.errors import InvalidInput, SignoffError
@@ -295,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--may-send-for-approval", action="store_true")
     a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     a.set_defaults(func=cmd_staff_add)
+    add_staff_commands(staff)  # stand-in
     p = sub.add_parser("worker", help="start a Celery worker with beat embedded (needs SIGNOFF_BROKER_URL)")
     p.add_argument("--concurrency", type=int, default=2)
     p.add_argument("--loglevel", default="INFO")

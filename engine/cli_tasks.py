@@ -1,5 +1,6 @@
-"""`signoff task claim|reassign`, `signoff instance retry|cancel|set` and `signoff timers fire-now`: operator
-actions (engine.services.operations) from the command line, with the same checks and history as the pages.
+"""`signoff task claim|reassign`, `signoff instance retry|cancel|set`, `signoff timers fire-now` and `signoff staff
+stand-in`: operator actions (engine.services.operations) and out-of-office delegation from the command line,
+with the same checks and history as the pages.
 
 They act as the system (every case) unless `--as EMAIL` names a staff member, whose scope and role then apply.
 Bad arguments are one line and exit 2; a refusal by the engine is one line and exit 1 (engine.cli.main).
@@ -11,6 +12,7 @@ import re
 
 from engine.errors import InvalidInput
 from engine.services.context import Actor, Context
+from engine.services.delegation import set_delegation
 from engine.services.operations import (
     REASON_CHARS,
     cancel_case,
@@ -108,6 +110,13 @@ def cmd_timer_fire_now(ctx: Context, args) -> None:
                       f"is {view['status']}")
 
 
+def cmd_staff_stand_in(ctx: Context, args) -> None:
+    staff, stand_in = get_staff_by_email(ctx, args.email), get_staff_by_email(ctx, args.stand_in)
+    view = set_delegation(ctx, CLI_OPERATOR, staff.id, stand_in.id, args.starts_on, args.ends_on)
+    _done(args, view, f"{view['stand_in']} stands in for {view['staff']} from {view['starts_on']} "
+                      f"to {view['ends_on']}")
+
+
 def _common(parser: argparse.ArgumentParser, reason: bool = True) -> None:
     if reason:
         parser.add_argument("--reason", required=True, type=_reason, help="why (kept in the case's history)")
@@ -159,4 +168,15 @@ def add_timer_commands(subparsers) -> None:
     p.set_defaults(func=cmd_timer_fire_now)
 
 
-__all__ = ["add_instance_commands", "add_task_commands", "add_timer_commands"]
+def add_staff_commands(subparsers) -> None:
+    """`signoff staff stand-in EMAIL --stand-in EMAIL --from DATE --to DATE` (out-of-office delegation)."""
+    p = _one_line(subparsers.add_parser("stand-in", help="name a stand-in for a period (both days included)"))
+    p.add_argument("email", type=_email, help="the staff member who is away")
+    p.add_argument("--stand-in", dest="stand_in", type=_email, required=True, help="who stands in")
+    p.add_argument("--from", dest="starts_on", required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="ends_on", required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_staff_stand_in)
+
+
+__all__ = ["add_staff_commands", "add_instance_commands", "add_task_commands", "add_timer_commands"]

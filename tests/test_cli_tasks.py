@@ -94,6 +94,15 @@ def test_bad_arguments_are_one_line_and_exit_2(run, args, message):
     assert message in result.stderr
 
 
+def test_a_stand_in_is_named_from_the_command_line(run, case):
+    named = as_json(run("staff", "stand-in", "ada@example.com", "--stand-in", "bob@example.com",
+                        "--from", "2026-12-01", "--to", "2026-12-24", "--json"))
+    assert (named["staff"], named["stand_in"], named["ends_on"]) == ("Ada", "Bob", "2026-12-24")
+    refused = run("staff", "stand-in", "ada@example.com", "--stand-in", "bob@example.com",
+                  "--from", "2026-12-24", "--to", "2026-12-01", code=1)
+    assert "ends_on: 2026-12-01 is before starts_on 2026-12-24" in refused.stderr
+
+
 def test_refusals_name_what_is_missing(run, case):
     assert "no task 99" in run("task", "claim", "99", "--as", "ada@example.com", code=1).stderr
     assert "no staff member nobody@example.com" in run("task", "claim", "1", "--as", "nobody@example.com",

@@ -189,10 +189,10 @@ def fire_timer_now(ctx: Context, actor: Actor, timer_id: int, reason: str) -> di
         if task is None:
             raise InvalidInput(f"timer {timer_id} ({found.element_id}) is no longer waiting")
         now = ctx.clock()
+        # before the act: kept in the history even when what the timer releases fails (the case's `error`)
+        loaded.add_event("timer_fired_now", now, found.element_id, actor.name, {"timer_id": timer_id, "reason": reason})
 
         def fire() -> None:
-            loaded.add_event("timer_fired_now", now, found.element_id, actor.name,
-                             {"timer_id": timer_id, "reason": reason})
             make_due_now(task, now)
             fire_timer_task(loaded, task, now)
 
