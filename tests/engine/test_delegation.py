@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from engine.bench.statements import count_statements
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.models import HumanTask
 from engine.services.delegation import end_delegation, list_delegations, set_delegation
@@ -103,3 +104,12 @@ def test_a_period_can_be_ended_early(ctx, world, clock):
     assert task not in inbox_ids(ctx, world.mia.actor)
     with pytest.raises(NotFound):
         end_delegation(ctx, world.max.actor, 999)
+
+
+def test_the_inbox_of_a_stand_in_is_still_one_statement(ctx, world, clock):
+    iid = world.start(ctx)
+    set_delegation(ctx, world.max.actor, world.max.id, world.mia.id, clock.now.date(), clock.now.date())
+    with count_statements(ctx) as seen:
+        page = list_inbox(ctx, world.mia.actor)
+    assert [task["instance_id"] for task in page] == [iid]
+    assert seen.count == 1, seen.statements
