@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine.bench import run_bench
 from engine.cli_process import add_process_parser
+from engine.cli_tasks import add_instance_commands, add_staff_commands, add_task_commands, add_timer_commands
 from engine.config import Settings
 from engine.demo import run_demo
 from engine.errors import InvalidInput, SignoffError
@@ -165,7 +166,7 @@ def cmd_instance(ctx: Context, args) -> None:
     print("open tasks:")
     _print_tasks(view["open_tasks"])
     for timer in view["timers"]:
-        print(f"timer {timer['element_id']} due {timer['due_at']}")
+        print(f"timer {timer['id']} {timer['element_id']} due {timer['due_at']}")
     print("history: " + " ".join(e["element_id"] for e in view["history"] if e["kind"] == "element_completed"))
 
 
@@ -257,13 +258,18 @@ def build_parser() -> argparse.ArgumentParser:
     f = timers.add_parser("fire", help="fire every timer due as of now")
     f.add_argument("--now", help="ISO 8601 date-time with a zone (default: the clock)")
     f.set_defaults(func=cmd_timers_fire)
+    add_timer_commands(timers)  # fire-now
     p = sub.add_parser("status", help="database, processes, last sweep of each worker, due timers, outbox")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
-    p = sub.add_parser("instance", help="show one instance")
-    p.add_argument("instance_id", type=int)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_instance)
+    p = sub.add_parser("instance", help="one instance: show it, or act on it as an operator")
+    instance = p.add_subparsers(dest="instance_command", required=True)
+    i = instance.add_parser("show", help="status, data, open tasks, timers, history")
+    i.add_argument("instance_id", type=int)
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_instance)
+    add_instance_commands(instance)  # retry, cancel, set (engine.cli_tasks)
+    add_task_commands(sub)  # task claim, task reassign
     p = sub.add_parser("bench", help="the hot path and scale against the targets (a table; PostgreSQL too when "
                                      "SIGNOFF_DATABASE_URL names a server)")
     p.add_argument("--quick", action="store_true", help="smaller sizes, under 3 minutes")
@@ -291,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--may-send-for-approval", action="store_true")
     a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     a.set_defaults(func=cmd_staff_add)
+    add_staff_commands(staff)  # stand-in
     p = sub.add_parser("worker", help="start a Celery worker with beat embedded (needs SIGNOFF_BROKER_URL)")
     p.add_argument("--concurrency", type=int, default=2)
     p.add_argument("--loglevel", default="INFO")

@@ -13,7 +13,8 @@ from engine.services.context import SYSTEM, open_context
 from engine.services.deployments import deploy_file
 from engine.services.staff_auth import create_staff_user
 
-pytest_plugins = ["tests.approval_fixtures"]  # office, customer, job, eli, timesheet, other
+# office, customer, job, eli, timesheet, other (approval_fixtures); world (ops_world)
+pytest_plugins = ["tests.approval_fixtures", "tests.engine.ops_world"]
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -4,6 +4,7 @@ from engine.models.base import Base
 from engine.models.company_settings import PERIOD_END_ACTIONS, CompanySettings
 from engine.models.customer import Contact, Customer
 from engine.models.customer_extras import CustomerEmployee, CustomerResource, JournalEntry
+from engine.models.delegation import Delegation
 from engine.models.email_link import EmailLinkUse
 from engine.models.email_template import EmailTemplate
 from engine.models.human_task import HumanTask, HumanTaskStatus
@@ -32,5 +33,5 @@ __all__ = [
     "DocumentKind", "Invoice", "INVOICE_STATUSES", "QUOTE_STATUSES",
     "ApprovalStatus", "Registration", "RegistrationKind", "Visit", "VisitPhoto",
     "PortalLoginCode", "PortalSession", "PortalThrottleEvent",
-    "WorkerHeartbeat",
+    "WorkerHeartbeat", "Delegation",
 ]

@@ -34,3 +34,8 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(200))
+    # operator actions and rules (migration 0022): claimed or reassigned to one staff member; the stand-in's
+    # completion names whom it stood in for; the user task's declared separation of duties ("sender,...")
+    assignee_staff_id: Mapped[int | None] = mapped_column(index=True)
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
+    separation: Mapped[str | None] = mapped_column(String(100))

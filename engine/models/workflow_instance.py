@@ -42,5 +42,7 @@ class WorkflowInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # who sent the work (a staff member starting it), for the separation of duties rule "sender" (0022)
+    started_by_staff_id: Mapped[int | None] = mapped_column()
 
     __mapper_args__ = {"version_id_col": lock_version}

@@ -45,7 +45,7 @@ def ensure_may_send(staff: StaffMember) -> None:
 
 
 def _actor(staff: StaffMember) -> Actor:
-    return Actor(f"{staff.name} (staff {staff.id})")
+    return Actor(f"{staff.name} (staff {staff.id})", staff_id=staff.id, staff_role=staff.role)  # the sender
 
 
 def _case_data(session: Session, customer: Customer, manager_id: int | None, title: str) -> dict:

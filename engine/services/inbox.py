@@ -18,6 +18,7 @@ from engine.models import (
 from engine.services.context import SYSTEM, Actor, Context
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.staff_scope import actor_sees, get_actor_task
+from engine.services.task_offer import offered_to, previous_completer, separation_problem
 
 DUE_SOON = timedelta(days=2)
 BY_ID = Keyset("tasks", (HumanTask.id,), ("int",))
@@ -60,19 +61,21 @@ def urgency(due_at: datetime | None, now: datetime) -> str:
 
 def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", cursor: str = "",
                size: int = PAGE_SIZE, customer_id: int | None = None) -> Page:
-    """One page of the open tasks `actor` may complete (its lanes, its customers' cases), soonest deadline first
-    (then by id), with process id, urgency, the customer's name, the case's title (its job or period) and the
-    deadline in words ("due in 2 days"); optionally of one customer.
+    """One page of the open tasks offered to `actor` (its lanes and customers' cases, unless claimed by someone
+    else; its own; those of whom it stands in for: engine.services.task_offer), soonest deadline first (then by
+    id), with process id, urgency, the customer's name, the case's title (its job or period) and the deadline in
+    words ("due in 2 days"); optionally of one customer. `not_offered` says in words why the declared separation
+    of duties keeps the actor from completing one ("" when it does not).
 
     `due` is "" (all), "soon" (overdue or due within two days) or "overdue"; any other value lists all.
     :raises InvalidInput: a cursor that is not a page link of this list with these filters.
     """
     now = ctx.clock()
-    query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data, Customer.name)
+    query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data, Customer.name,
+                    WorkflowInstance.started_by_staff_id, previous_completer())
              .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
              .outerjoin(Customer, Customer.id == HumanTask.customer_id)
-             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)),
-                    actor_sees(actor, HumanTask.customer_id)))
+             .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, now.date())))
     if process_id:
         query = query.where(WorkflowInstance.process_id == process_id)
     if customer_id is not None:
@@ -87,16 +90,16 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
                                          lambda row: (row[0].due_at, row[0].id), size)
     return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now),
                   "customer_name": customer_name or "", "case_title": (data or {}).get("title") or "",
-                  "due_words": due_words(task.due_at, now)}
-                 for task, process, data, customer_name in rows], after, before)
+                  "due_words": due_words(task.due_at, now), "assignee_staff_id": task.assignee_staff_id,
+                  "not_offered": separation_problem(task.separation, actor, sender, previous)}
+                 for task, process, data, customer_name, sender, previous in rows], after, before)
 
 
 def list_inbox_customers(ctx: Context, actor: Actor) -> list[tuple[int, str]]:
-    """(id, name) of the customers with open tasks the actor may complete, by name: the inbox's filter."""
+    """(id, name) of the customers with open tasks offered to the actor, by name: the inbox's filter."""
     query = (select(Customer.id, Customer.name).distinct()
              .join(HumanTask, HumanTask.customer_id == Customer.id)
-             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role.in_(sorted(actor.roles)),
-                    actor_sees(actor, HumanTask.customer_id))
+             .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, ctx.clock().date()))
              .order_by(Customer.name, Customer.id))
     with ctx.read() as uow:
         return [(cid, name) for cid, name in uow.session.execute(query)]
@@ -142,7 +145,8 @@ def get_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM) -> dict:
             "case_status": row.case_status, "error": row.error_message, "error_element": row.error_element,
             "data": row.data, "created_at": iso(row.created_at), "ended_at": iso(row.ended_at),
             "open_tasks": [_task_view(task) for task in tasks],
-            "timers": [{"element_id": t.element_id, "kind": t.kind, "due_at": iso(t.due_at)} for t in timers],
+            "timers": [{"id": t.id, "element_id": t.element_id, "kind": t.kind, "due_at": iso(t.due_at)}
+                       for t in timers],
             "history": [{"at": iso(e.at), "kind": e.kind, "element_id": e.element_id, "actor": e.actor,
                          "data": e.data} for e in events],
         }

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound, TaskAlreadyCompleted
+from engine.errors import ConcurrentUpdate, InvalidInput, NotFound, TaskAlreadyCompleted
 from engine.models import (
     HumanTask,
     HumanTaskStatus,
@@ -21,6 +22,7 @@ from engine.models import (
 )
 from engine.services.context import SYSTEM, Actor, Context
 from engine.services.staff_scope import actor_sees
+from engine.services.task_offer import check_may_complete, findable_by
 from engine.workflow import runtime, store
 from engine.workflow.data_limits import variable_problem
 from engine.workflow.forms import form_for_pages as form_for_pages  # the pages' view of a task's form
@@ -143,7 +145,7 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
     row = WorkflowInstance(process_version_id=version.id, process_id=process_id, case_type=case_type,
                            status=InstanceStatus.RUNNING,
                            customer_id=customer_id if isinstance(customer_id, int) else None,
-                           data=data, created_at=now, updated_at=now)
+                           started_by_staff_id=actor.staff_id, data=data, created_at=now, updated_at=now)
     loaded = runtime.new_workflow(row, runtime.process_for(session, version.id, version.bpmn_hash), ctx.clock,
                                   ctx.settings, data)
     loaded.add_event("instance_started", now, actor=actor.name, data={"version": version.version})
@@ -160,7 +162,8 @@ def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM,
 
     :raises NotFound: unknown task id, or a task of a case outside the actor's customers.
     :raises TaskAlreadyCompleted: someone decided it first, or a timer or cancel withdrew it.
-    :raises NotAllowed: the actor's role does not match the task's lane.
+    :raises NotAllowed: another lane, someone else's task, or the declared separation of duties
+        (engine.services.task_offer; a stand-in completes on behalf of the staff member it stands in for).
     :raises InvalidInput: the data does not fit the task's form; nothing is saved.
     :raises ConcurrentUpdate: the instance row changed under its lock (its version counter).
     """
@@ -170,8 +173,10 @@ def complete_task(ctx: Context, task_id: int, data: dict, actor: Actor = SYSTEM,
         return row
 
 
-def _lock_task(session: Session, task_id: int, actor: Actor) -> tuple[HumanTask, WorkflowInstance, str] | None:
-    """The task, if in the actor's scope, with its instance row locked and the version's spec key: one statement.
+def _lock_task(session: Session, task_id: int, actor: Actor,
+               today: date) -> tuple[HumanTask, WorkflowInstance, str] | None:
+    """The task, if in the actor's scope (or of someone it stands in for), with its instance row locked and
+    the version's spec key: one statement.
 
     On PostgreSQL only the instance row is locked and re-read when the lock was waited for; the task's
     row may then be as it was before the other transaction decided it, so `complete_locked` trusts the
@@ -179,7 +184,7 @@ def _lock_task(session: Session, task_id: int, actor: Actor) -> tuple[HumanTask,
     """
     query = (select(HumanTask, WorkflowInstance, store.SPEC_KEY)
              .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
-             .where(HumanTask.id == task_id, actor_sees(actor, HumanTask.customer_id))
+             .where(HumanTask.id == task_id, findable_by(actor, today))
              .with_for_update(of=WorkflowInstance).execution_options(populate_existing=True))
     found = session.execute(query).first()
     return (found[0], found[1], found[2]) if found is not None else None
@@ -202,12 +207,12 @@ def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, ac
     """
     if not isinstance(data, dict):
         raise InvalidInput("task data must be a JSON object")
-    found = _lock_task(session, task_id, actor)
+    now = ctx.clock()
+    found = _lock_task(session, task_id, actor, now.date())
     if found is None:  # out of the actor's scope is "not found", exactly like an unknown id
         raise NotFound(f"no task {task_id}")
     human, row, key = found
-    if not actor.can_complete(human.role, human.customer_id):
-        raise NotAllowed(f"task {task_id} belongs to another lane ({human.lane})")
+    on_behalf_of = check_may_complete(session, actor, human, row, now.date())  # lane, assignee, rules
     _refuse_if_done(human, row)
     values = validate_form(human.form, data, strict)
     check_variables(ctx, values, "task data")
@@ -216,20 +221,22 @@ def complete_locked(ctx: Context, session: Session, task_id: int, data: dict, ac
         session.refresh(human)
         _refuse_if_done(human, row)
         raise TaskAlreadyCompleted(f"task {task_id} ({human.element_id}) can no longer be done")
-    now = ctx.clock()
 
     def run_task() -> None:
         task = loaded.workflow.get_task_from_id(UUID(human.spiff_task_id))
         task.data.update(values)
         task.run()
         loaded.complete(human.id, human.spiff_task_id, actor.name, now)
-        loaded.add_event("task_completed", now, human.element_id, actor.name, values)
+        loaded.add_event("task_completed", now, human.element_id, actor.name,
+                         {**values, "on_behalf_of": on_behalf_of} if on_behalf_of else values)
 
     advance(ctx, session, loaded, run_task, actor.name)
     if row.status != InstanceStatus.ERROR:  # the save wrote the completion; the loaded object says so too
         for name, value in (("status", HumanTaskStatus.COMPLETED), ("completed_at", now),
                             ("completed_by", actor.name)):
             set_committed_value(human, name, value)
+        if on_behalf_of:
+            human.on_behalf_of = on_behalf_of  # flushed with the commit (a stand-in's completion only)
     return row
 
 

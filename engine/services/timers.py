@@ -124,6 +124,15 @@ def _fire_isolated(ctx: Context, instance_id: int, now: datetime) -> bool:
         return True
 
 
+def fire_timer_task(loaded: runtime.LoadedInstance, task, due: datetime) -> None:
+    """Fire one waiting timer at its due time and run the steps it releases (the clock reads `due` meanwhile)."""
+    loaded.engine.clock = lambda due=due: due
+    loaded.add_event("timer_fired", due, task.task_spec.bpmn_id)
+    loaded.workflow.refresh_timers()
+    runtime.run_engine_steps(loaded)
+    runtime.record_progress(loaded, None)
+
+
 def _fire_instance(ctx: Context, instance_id: int, now: datetime) -> bool:
     """Fire one instance's due timers in due order, each at its own due time (model order)."""
     with ctx.uow() as uow:
@@ -150,11 +159,7 @@ def _fire_instance(ctx: Context, instance_id: int, now: datetime) -> bool:
                     return
                 task, due = pending[0]
                 fired.add(str(task.id))
-                loaded.engine.clock = lambda due=due: due
-                loaded.add_event("timer_fired", due, task.task_spec.bpmn_id)
-                loaded.workflow.refresh_timers()
-                runtime.run_engine_steps(loaded)
-                runtime.record_progress(loaded, None)
+                fire_timer_task(loaded, task, due)
                 pending = due_now()
 
         advance(ctx, session, loaded, fire_in_order, None)

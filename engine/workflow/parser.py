@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 )
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask as BpmnServiceTask
 
+from engine.workflow.separation import separation_rules
 from engine.workflow.timers import clocked
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -62,7 +63,9 @@ class UserTaskParser(_ExtensionParser):
     """A user task and its form: a list of field dicts kept in `task_spec.extensions['form']`."""
 
     def parse_extensions(self, node=None) -> dict:
-        return {"form": [self._field(f) for f in self.xpath(".//camunda:formData/camunda:formField")]}
+        return {"form": [self._field(f) for f in self.xpath(".//camunda:formData/camunda:formField")],
+                "separation": separation_rules(self.xpath("./bpmn:extensionElements/camunda:properties/"
+                                                          "camunda:property"), self.raise_validation_exception)}
 
     @staticmethod
     def _field(node) -> dict:

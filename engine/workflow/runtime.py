@@ -431,4 +431,5 @@ def _human_task_row(loaded: LoadedInstance, task, now: datetime) -> dict:
         "customer_id": loaded.row.customer_id, "form": spec.extensions.get("form", []),
         "status": HumanTaskStatus.OPEN, "created_at": now, "due_at": interrupting_due(task),
         "completed_at": None, "completed_by": None,
+        "separation": ",".join(spec.extensions.get("separation", ())) or None,  # engine.workflow.separation
     }

@@ -47,7 +47,8 @@ _UPDATE_INSTANCE = Prebuilt(
 )
 
 _INSERT_INSTANCE = _INSTANCE.insert()
-NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "case_type", "customer_id", "created_at")
+NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "case_type", "customer_id", "created_at",
+                        "started_by_staff_id")
 
 # the version's spec key next to the locked row: a scalar subquery is not locked by FOR UPDATE
 SPEC_KEY = (select(ProcessVersion.bpmn_hash).where(ProcessVersion.id == WorkflowInstance.process_version_id)

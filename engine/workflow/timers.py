@@ -141,3 +141,15 @@ def clocked(definition: TimerEventDefinition) -> TimerEventDefinition:
     """Return the clock-aware twin of a parsed timer definition."""
     twin = CLOCKED[type(definition)]
     return twin(definition.name, definition.expression, description=definition.description)
+
+
+def make_due_now(task, now: datetime) -> None:
+    """Make one waiting timer due at `now`, so the next refresh fires it (an operator's "fire now").
+
+    A repeating timer's next cycle moves to `now`; any other timer is marked fired, as the library does."""
+    definition = task.task_spec.event_definition
+    event_value = task._get_internal_data("event_value")
+    if isinstance(definition, CycleTimerEventDefinition) and isinstance(event_value, dict):
+        task._set_internal_data(event_value={**event_value, "next": now.isoformat()})
+    else:
+        task._set_internal_data(event_fired=True)
