@@ -51,13 +51,13 @@ class CaseFilter:
     in_error: bool = False
 
 
-def _number(name: str, text: str) -> int:
+def parse_number(name: str, text: str) -> int:
     if not text.isdigit() or len(text) > 12:
         raise InvalidInput(f"{name}: {text!r} is not a number (an id, like 12)")
     return int(text)
 
 
-def _moment(name: str, text: str, end: bool) -> datetime:
+def parse_moment(name: str, text: str, end: bool) -> datetime:
     """A date (the whole day) or an ISO date-time with a zone."""
     try:
         if len(text) == 10:
@@ -100,12 +100,12 @@ def parse_filter(raw: dict[str, str] | None) -> CaseFilter:
         values["status"] = raw["status"]
     for name in ("version", "customer", "job"):
         if raw.get(name):
-            values[name] = _number(name, raw[name])
+            values[name] = parse_number(name, raw[name])
     if "version" in values and "process" not in values:
         raise InvalidInput("version: needs a process (a version number is per process)")
     for name, end in (("started_from", False), ("started_to", True)):
         if raw.get(name):
-            values[name] = _moment(name, raw[name], end)
+            values[name] = parse_moment(name, raw[name], end)
     if values.get("started_from") and values.get("started_to") and values["started_from"] >= values["started_to"]:
         raise InvalidInput("started_to: is before started_from")
     for name in ("overdue", "in_error"):
