@@ -52,7 +52,7 @@ def test_camunda_modeler_file_runs_to_both_end_events(signoff):
     signoff("complete", str(open_task(signoff, refused)["id"]), "--data",
             '{"decision": "reject", "amount_cents": 5}')
     for instance_id, end in ((accepted, "expense_accepted"), (refused, "expense_refused")):
-        view = json.loads(signoff("instance", instance_id, "--json").stdout)
+        view = json.loads(signoff("instance", "show", instance_id, "--json").stdout)
         assert view["status"] == "completed"
         assert [e["element_id"] for e in view["history"] if e["kind"] == "element_completed"][-1] == end
 
@@ -72,7 +72,7 @@ def test_bare_iso_timer_fires_when_told_the_time(signoff):
     (("timers", "fire", "--now", "2030-01-01T00:00:00"), "needs a time zone"),
     (("deploy", "/no/such/file.bpmn"), "cannot read /no/such/file.bpmn"),
     (("deploy", CAMUNDA_FILE, "--lanes", "Customer"), "--lanes takes LANE=ROLE"),
-    (("instance", "7"), "no instance 7"),
+    (("instance", "show", "7"), "no instance 7"),
     (("cancel", "7"), "no instance 7"),
     (("mail", "show", "3"), "no mail 3"),
 ])
@@ -108,7 +108,7 @@ HOURS = ('{"customer_id": 1, "registration_ids": [4, 5], "period_start": "2026-1
 
 
 def _status(signoff, instance_id: str) -> tuple[str, str]:
-    view = json.loads(signoff("instance", instance_id, "--json").stdout)
+    view = json.loads(signoff("instance", "show", instance_id, "--json").stdout)
     return view["status"], view["case_status"]
 
 
