@@ -38,27 +38,34 @@ def _print_json(value) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
-def _more(page, command: str) -> None:
+def _print_page(args, list_page, empty: str, line_of, command: str) -> None:
+    """One page of a list: JSON or a line per row, the next page's command on stderr."""
+    try:
+        page = list_page()
+    except InvalidInput as err:
+        _refuse(str(err))
+    if args.json:
+        _print_json(list(page))
+    else:
+        for row in page:
+            print(line_of(row))
+        if not page:
+            print(empty)
     if page.next_cursor:  # on stderr, so --json stays one JSON list
         print(f"more: signoff {command} --cursor {page.next_cursor}", file=sys.stderr)
+
+
+def _case_line(case: dict) -> str:
+    where = case["waiting_at"] or case["error_element"] or "-"
+    return (f"{case['id']}\t{case['process_id']} v{case['version']}\t{case['status']}\t"
+            f"{case['case_status'] or '-'}\t{case['customer_name'] or '-'}\t{case['created_at']}\t{where}")
 
 
 def cmd_instance_list(ctx: Context, args) -> None:
     filters = {name: getattr(args, name) for name in FILTERS if getattr(args, name) not in (None, False)}
     filters = {name: "yes" if value is True else value for name, value in filters.items()}
-    try:
-        page = list_cases(ctx, CLI_ACTOR, filters, args.cursor)
-    except InvalidInput as err:
-        _refuse(str(err))
-    if args.json:
-        _print_json(list(page))
-    elif not page:
-        print("no cases")
-    for case in [] if args.json else page:
-        where = case["waiting_at"] or case["error_element"] or "-"
-        print(f"{case['id']}\t{case['process_id']} v{case['version']}\t{case['status']}\t"
-              f"{case['case_status'] or '-'}\t{case['customer_name'] or '-'}\t{case['created_at']}\t{where}")
-    _more(page, "instance list")
+    _print_page(args, lambda: list_cases(ctx, CLI_ACTOR, filters, args.cursor), "no cases", _case_line,
+                "instance list")
 
 
 def print_tasks(tasks: list[dict]) -> None:
@@ -140,20 +147,15 @@ def cmd_instance_migrate(ctx: Context, args) -> None:
     print(" ".join(map(str, result["moved"])) or "-")
 
 
+def _timer_line(timer: dict) -> str:
+    late = " (missed)" if timer["missed"] else ""
+    return (f"{timer['due_at']}{late}\tinstance {timer['instance_id']}\t{timer['element_name']}\t"
+            f"{timer['kind']}\tcatch-up {timer['catch_up']}\t{timer['customer_name'] or '-'}")
+
+
 def cmd_timers_list(ctx: Context, args) -> None:
-    try:
-        page = list_upcoming_timers(ctx, CLI_ACTOR, args.process or "", args.cursor)
-    except InvalidInput as err:
-        _refuse(str(err))
-    if args.json:
-        _print_json(list(page))
-    elif not page:
-        print("no timers waiting")
-    for timer in [] if args.json else page:
-        late = " (missed)" if timer["missed"] else ""
-        print(f"{timer['due_at']}{late}\tinstance {timer['instance_id']}\t{timer['element_name']}\t"
-              f"{timer['kind']}\tcatch-up {timer['catch_up']}\t{timer['customer_name'] or '-'}")
-    _more(page, "timers list")
+    _print_page(args, lambda: list_upcoming_timers(ctx, CLI_ACTOR, args.process or "", args.cursor),
+                "no timers waiting", _timer_line, "timers list")
 
 
 def add_instance_commands(subparsers) -> None:

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow.history import FINISHED
+from engine.workflow.history import _drop as drop_branch  # the pruner's: a task and its descendants
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,6 @@ def obstacles(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> list[Obst
     return sorted(found.values(), key=lambda o: (not o.live, o.element_id))
 
 
-def _drop(workflow, task) -> None:
-    parent = task.parent
-    if parent is not None:
-        parent._children = [child for child in parent._children if child != task.id]
-    stack = [task]
-    while stack:
-        current = stack.pop()
-        stack.extend(current.children)
-        workflow.tasks.pop(current.id, None)
-
-
 def remap(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> None:
     """Re-point every task of the workflow at the new spec's task spec of the same element (see the module doc).
 
@@ -71,7 +61,7 @@ def remap(workflow: BpmnWorkflow, spec, subprocess_specs: dict) -> None:
     for each, target in _pairs(workflow, spec, subprocess_specs):
         for task in [t for t in each.tasks.values() if t.task_spec.name not in target.task_specs]:
             if task.id in each.tasks:  # predicted, and perhaps already dropped with its parent
-                _drop(each, task)
+                drop_branch(each, task)
         for task in each.tasks.values():
             task.task_spec = target.task_specs[task.task_spec.name]
         each.spec = target
