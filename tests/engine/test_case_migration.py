@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
+from engine.models import ProcessVersion
 from engine.services.case_migration import migrate_cases, preview_migration
 from engine.services.context import SYSTEM, Actor
 from engine.services.deployments import deploy_process
@@ -12,6 +13,7 @@ from engine.services.instances import complete_task, start_instance
 from engine.services.timers import fire_due_timers
 from tests.conftest import ROOT
 from tests.engine.helpers import JOB_START, events, instance, only_open_task, timers
+from tests.engine.test_script_errors import chain, run, script, user
 
 ADMIN = Actor("ada@example.com", staff_id=1, staff_role="admin")
 MANAGER = Actor("max@example.com", staff_id=2, staff_role="manager")
@@ -125,3 +127,15 @@ def test_only_admins_migrate_and_bad_requests_are_named(ctx, versions):
         preview_migration(ctx, ADMIN, "job_approval", 1, 2, {"status": "sleeping"})
     with pytest.raises(InvalidInput, match="version: given by the migration"):
         preview_migration(ctx, ADMIN, "job_approval", 1, 2, {"version": "3"})
+
+
+def test_a_case_in_error_moves_to_the_corrected_version_and_keeps_its_error_for_a_retry(ctx):
+    broken = run(ctx, "totals", script("compute_total", "total = 1 / 0"), user("check_total"))
+    assert instance(ctx, broken).status == "error"
+    deploy_process(ctx, chain("totals", script("compute_total", "total = 1"), user("check_total")), "totals.bpmn")
+    assert migrate_cases(ctx, ADMIN, "totals", 1, 2, {"in_error": "yes"}, reason="fixed the script")["moved"] == [
+        broken]
+    row = instance(ctx, broken)
+    assert (row.status, row.error_element) == ("error", "compute_total")
+    with ctx.uow() as uow:
+        assert uow.session.get(ProcessVersion, row.process_version_id).version == 2
