@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.isotime import iso
-from engine.models import CatchUp, Customer, InstanceEvent, StaffRole, Timer, TimerCatchUp, WorkflowInstance
+from engine.models import (
+    CatchUp,
+    Customer,
+    InstanceEvent,
+    InstanceStatus,
+    StaffRole,
+    Timer,
+    TimerCatchUp,
+    WorkflowInstance,
+)
 from engine.services.context import Actor, Context
 from engine.services.element_names import element_names
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
@@ -62,7 +71,7 @@ def list_upcoming_timers(ctx: Context, actor: Actor, process_id: str = "", curso
              .outerjoin(Customer, Customer.id == WorkflowInstance.customer_id)
              .outerjoin(TimerCatchUp, (TimerCatchUp.instance_id == Timer.instance_id)
                         & (TimerCatchUp.element_id == Timer.element_id))
-             .where(actor_sees(actor, WorkflowInstance.customer_id)))
+             .where(WorkflowInstance.status == InstanceStatus.RUNNING, actor_sees(actor, WorkflowInstance.customer_id)))
     if process_id:
         query = query.where(WorkflowInstance.process_id == process_id)
     now = ctx.clock()

@@ -12,7 +12,7 @@ from engine.services.deployments import deploy_process
 from engine.services.instances import complete_task, start_instance
 from engine.services.timers import fire_due_timers
 from tests.conftest import ROOT
-from tests.engine.helpers import JOB_START, events, instance, only_open_task, timers
+from tests.engine.helpers import JOB_START, events, instance, only_open_task, run_together, timers
 from tests.engine.test_script_errors import chain, run, script, user
 
 ADMIN = Actor("ada@example.com", staff_id=1, staff_role="admin")
@@ -129,6 +129,11 @@ def test_only_admins_migrate_and_bad_requests_are_named(ctx, versions):
         preview_migration(ctx, ADMIN, "job_approval", 1, 2, {"version": "3"})
 
 
+def version_of(ctx, row) -> int:
+    with ctx.uow() as uow:
+        return uow.session.get(ProcessVersion, row.process_version_id).version
+
+
 def test_a_case_in_error_moves_to_the_corrected_version_and_keeps_its_error_for_a_retry(ctx):
     broken = run(ctx, "totals", script("compute_total", "total = 1 / 0"), user("check_total"))
     assert instance(ctx, broken).status == "error"
@@ -137,5 +142,22 @@ def test_a_case_in_error_moves_to_the_corrected_version_and_keeps_its_error_for_
         broken]
     row = instance(ctx, broken)
     assert (row.status, row.error_element) == ("error", "compute_total")
-    with ctx.uow() as uow:
-        assert uow.session.get(ProcessVersion, row.process_version_id).version == 2
+    assert version_of(ctx, row) == 2
+
+
+def test_a_move_and_a_decision_at_the_same_moment_both_land_once(ctx, versions):
+    iid = start(ctx)
+    task_id = only_open_task(ctx, iid, "review_job").id
+    versions(renamed_review())
+    (moved, _), (completed, error) = run_together(
+        lambda: migrate_cases(ctx, ADMIN, "job_approval", 1, 2, reason="race"),
+        lambda: complete_task(ctx, task_id, {"decision": "approve"}))
+    assert error is None and completed.status == "completed"
+    row = instance(ctx, iid)
+    assert row.status == "completed" and row.case_status == "approved"
+    migrated = events(ctx, iid, "instance_migrated")
+    if moved["moved"]:  # the move came first: the decision was taken on version 2
+        assert len(migrated) == 1 and version_of(ctx, row) == 2
+    else:  # the decision came first: the finished case stayed on version 1 (selected before it finished, or not)
+        assert migrated == [] and version_of(ctx, row) == 1
+        assert moved["refused"] in ({}, {iid: "it changed meanwhile (finished, cancelled or moved)"})

@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.services.context import SYSTEM, Actor
-from engine.services.instances import start_instance
+from engine.services.instances import cancel_instance, start_instance
 from engine.services.timers import fire_due_timers
 from engine.services.upcoming_timers import list_upcoming_timers, set_catch_up
 from tests.engine.helpers import JOB_START, events, outbox, timers
@@ -98,3 +98,9 @@ def test_the_catch_up_choice_is_recorded_and_checked(ctx, job):
         set_catch_up(ctx, ADMIN, iid + 100, "reminder_due", "skip")
     with pytest.raises(NotAllowed):
         set_catch_up(ctx, EMPLOYEE, iid, "reminder_due", "skip")
+
+
+def test_a_cancelled_case_has_no_upcoming_timers(ctx, job):
+    kept, cancelled = job(), job()
+    cancel_instance(ctx, cancelled, reason="sent twice")
+    assert {t["instance_id"] for t in list_upcoming_timers(ctx, ADMIN)} == {kept}
