@@ -1,4 +1,4 @@
-"""`signoff instance list|show|migrate` and `signoff timers list`: watching cases and moving them, from a shell.
+"""`signoff instance list|show|migrate`, `signoff timers list|catch-up`: watching cases and moving them, from a shell.
 
 The commands call the same services as the pages (engine.services.case_list, case_story, case_migration,
 upcoming_timers) as the system actor, so the same checks and events apply. `--json` prints one JSON document on
@@ -16,7 +16,7 @@ from engine.services.case_migration import migrate_cases, preview_migration
 from engine.services.case_story import get_case_story
 from engine.services.context import Actor, Context
 from engine.services.inbox import get_instance
-from engine.services.upcoming_timers import list_upcoming_timers
+from engine.services.upcoming_timers import list_upcoming_timers, set_catch_up
 
 CLI_ACTOR = Actor("cli", is_system=True)
 BAD_ARGUMENTS = 2
@@ -158,6 +158,16 @@ def cmd_timers_list(ctx: Context, args) -> None:
                 "no timers waiting", _timer_line, "timers list")
 
 
+def cmd_timers_catch_up(ctx: Context, args) -> None:
+    instance_id = _id("ID", args.instance_id)
+    try:
+        set_catch_up(ctx, CLI_ACTOR, instance_id, args.element_id, args.choice)
+    except InvalidInput as err:
+        _refuse(str(err))
+    outcome = "sent once, late" if args.choice == "replay" else "skipped"
+    print(f"instance {instance_id}: a missed {args.element_id} will be {outcome}")
+
+
 def add_instance_commands(subparsers) -> None:
     """Register `instance list|show|migrate` on the top-level subparsers."""
     p = subparsers.add_parser("instance", help="watch and migrate cases (process instances)")
@@ -189,9 +199,14 @@ def add_instance_commands(subparsers) -> None:
 
 
 def add_timer_commands(timers: argparse._SubParsersAction) -> None:
-    """Register `timers list` next to `timers fire`."""
+    """Register `timers list` and `timers catch-up` next to `timers fire`."""
     p = timers.add_parser("list", help="what fires when across cases, soonest first")
     p.add_argument("--process", help="only timers of this process")
     p.add_argument("--cursor", default="", help="the next page, as printed after a full page")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_timers_list)
+    p = timers.add_parser("catch-up", help="what a case's reminder does when it was missed: replay (once) or skip")
+    p.add_argument("instance_id", metavar="ID")
+    p.add_argument("element_id", metavar="ELEMENT", help="the reminder's element id, as timers list --json shows")
+    p.add_argument("choice", help="replay or skip")
+    p.set_defaults(func=cmd_timers_catch_up)

@@ -58,6 +58,9 @@ def test_timers_list_shows_what_fires_when(signoff, two_cases):
         (two_cases[0], "Approval period ended"), (two_cases[1], "Approval period ended")]
     line = signoff("timers", "list").stdout.splitlines()[0]
     assert f"instance {two_cases[0]}\tReminder due\treminder\tcatch-up replay" in line
+    said = signoff("timers", "catch-up", two_cases[0], "reminder_due", "skip").stdout
+    assert said.strip() == f"instance {two_cases[0]}: a missed reminder_due will be skipped"
+    assert json.loads(signoff("timers", "list", "--json").stdout)[0]["catch_up"] == "skip"
 
 
 def test_instance_migrate_previews_then_moves(signoff, two_cases, tmp_path):
@@ -87,6 +90,7 @@ def test_instance_migrate_previews_then_moves(signoff, two_cases, tmp_path):
     (("instance", "migrate", "job_approval", "--from", "1", "--to", "1", "--dry-run"), "already on version 1"),
     (("instance", "migrate", "job_approval", "--from", "1", "--to", "2", "--filter", "x"), "--filter takes"),
     (("timers", "list", "--cursor", "nonsense"), "cursor: not a page link"),
+    (("timers", "catch-up", "1", "reminder_due", "later"), "not one of replay, skip"),
 ])
 def test_a_bad_argument_is_one_line_and_exit_status_2(signoff, args, message):
     signoff("deploy", JOB_FILE)
