@@ -122,29 +122,28 @@ def _filter_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_instance_migrate(ctx: Context, args) -> None:
-    """Preview (always printed), then move unless --dry-run."""
+    """With --dry-run the preview, else the move; each in sentences, then (a move) the ids moved on the last line."""
     source, target = _id("--from", args.from_version), _id("--to", args.to_version)
     filters = _filter_pairs(args.filter or [])
     try:
-        preview = preview_migration(ctx, CLI_ACTOR, args.process_id, source, target, filters)
         if args.dry_run:
-            result = None
+            outcome = preview_migration(ctx, CLI_ACTOR, args.process_id, source, target, filters)
         else:
-            result = migrate_cases(ctx, CLI_ACTOR, args.process_id, source, target, filters, args.reason or "")
+            outcome = migrate_cases(ctx, CLI_ACTOR, args.process_id, source, target, filters, args.reason or "")
     except InvalidInput as err:
         _refuse(str(err))
     if args.json:
-        _print_json({"preview": preview, "result": result})
+        _print_json(outcome)
         return
-    for sentence in preview["summary"]:
+    for sentence in outcome["summary"]:
         print(sentence)
-    if result is None:
+    if args.dry_run:
         print("dry run: nothing moved")
         return
-    for instance_id, why in result["refused"].items():
+    for instance_id, why in outcome["refused"].items():
         print(f"instance {instance_id} stays on version {source}: {why}")
-    print(f"moved {len(result['moved'])} case(s) to version {target}")
-    print(" ".join(map(str, result["moved"])) or "-")
+    print(f"moved {len(outcome['moved'])} case(s) to version {target}")
+    print(" ".join(map(str, outcome["moved"])) or "-")
 
 
 def _timer_line(timer: dict) -> str:

@@ -71,14 +71,13 @@ def test_instance_migrate_previews_then_moves(signoff, two_cases, tmp_path):
     assert dry.splitlines() == ["2 cases waiting at Review the job will move", "dry run: nothing moved"]
     moved = signoff("instance", "migrate", "job_approval", "--from", "1", "--to", "2", "--reason", "new wording",
                     "--filter", "started_from=2000-01-01").stdout.splitlines()
-    assert moved[-2:] == ["moved 2 case(s) to version 2", " ".join(two_cases)]
+    assert moved == ["2 cases waiting at Review the job moved", "moved 2 case(s) to version 2", " ".join(two_cases)]
     view = json.loads(signoff("instance", "show", two_cases[0], "--json").stdout)
     assert view["version"] == 2 and view["open_tasks"][0]["name"] == "Check the job"
     assert any(line["kind"] == "instance_migrated" for line in view["story"]["timeline"])
     again = json.loads(signoff("instance", "migrate", "job_approval", "--from", "1", "--to", "2", "--reason", "x",
                                "--json").stdout)
-    assert again["result"]["moved"] == [] and again["preview"]["summary"] == [
-        "no running case of this version matches"]
+    assert again["moved"] == [] and again["summary"] == ["no running case of this version matches"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -116,11 +116,16 @@ def preview_migration(ctx: Context, actor: Actor, process_id: str, from_version:
                 moves[position] += 1
             else:
                 refusals[(position, why)] += 1
-    sentences = [f"{_cases(n)} waiting at {where} will move" for where, n in moves.most_common()]
-    sentences += [f"{_cases(n)} waiting at {where} cannot move, because {why}"
-                  for (where, why), n in refusals.most_common()]
     return {"process_id": process_id, "from_version": from_version, "to_version": to_version,
-            "will_move": sum(moves.values()), "cannot_move": sum(refusals.values()),
+            **_summary(moves, refusals, "will move", "cannot move")}
+
+
+def _summary(moves: Counter, refusals: Counter, moving: str, staying: str) -> dict:
+    """Counts per place and the sentences saying them, most cases first."""
+    sentences = [f"{_cases(n)} waiting at {where} {moving}" for where, n in moves.most_common()]
+    sentences += [f"{_cases(n)} waiting at {where} {staying}, because {why}"
+                  for (where, why), n in refusals.most_common()]
+    return {"will_move": sum(moves.values()), "cannot_move": sum(refusals.values()),
             "moves": [{"waiting_at": where, "cases": n} for where, n in moves.most_common()],
             "refusals": [{"waiting_at": where, "reason": why, "cases": n}
                          for (where, why), n in refusals.most_common()],
@@ -140,17 +145,17 @@ def _refresh_open_tasks(session: Session, loaded: runtime.LoadedInstance, target
 
 
 def _move_one(ctx: Context, actor: Actor, instance_id: int, source: ProcessVersion, target_row: ProcessVersion,
-              names: dict[str, str], reason: str) -> str | None:
-    """Move one case in its own transaction; None when moved, else why it stayed."""
+              names: dict[str, str], reason: str) -> tuple[str, str | None]:
+    """Move one case in its own transaction; (where it waits, None) when moved, else (where, why it stayed)."""
     with ctx.uow() as uow:
         session = uow.session
         row, key = lock_for_advance(session, instance_id)
         if row is None or row.process_version_id != source.id or row.status not in MOVABLE:
-            return "it changed meanwhile (finished, cancelled or moved)"
+            return "its end", "it changed meanwhile (finished, cancelled or moved)"
         target = runtime.process_for(session, target_row.id)
-        loaded, _, why = _assess(session, ctx, row, key, target, names, target_row.version)
+        loaded, position, why = _assess(session, ctx, row, key, target, names, target_row.version)
         if why is not None:
-            return why
+            return position, why
         remap(loaded.workflow, target.spec, target.subprocess_specs)
         loaded.process = target
         loaded.add_event("instance_migrated", ctx.clock(), actor=actor.name,
@@ -161,15 +166,16 @@ def _move_one(ctx: Context, actor: Actor, instance_id: int, source: ProcessVersi
             runtime.save(session, loaded, actor.name)
             uow.commit()
         except StaleDataError:
-            return "it changed at the same time; try again"
-    return None
+            return position, "it changed at the same time; try again"
+    return position, None
 
 
 def migrate_cases(ctx: Context, actor: Actor, process_id: str, from_version: int, to_version: int,
                   filters: dict[str, str] | None = None, reason: str = "") -> dict:
     """Move the selected running cases of `from_version` to `to_version`, each in its own transaction.
 
-    Returns the ids moved and, per case that stayed, why.
+    Returns the ids moved, per case that stayed why, and the sentences saying so ("2 cases waiting at Review
+    the job moved", as preview_migration's).
     :raises NotAllowed: not an admin. :raises NotFound: either version does not exist.
     :raises InvalidInput: the same version twice, no reason given, or a bad filter (naming it).
     """
@@ -184,12 +190,14 @@ def migrate_cases(ctx: Context, actor: Actor, process_id: str, from_version: int
         source, target_row = _versions(session, process_id, from_version, to_version)
         names = element_names(session, source.id)
         ids = _case_ids(session, actor, source, filters, ctx.clock())
-    moved, refused = [], {}
+    moved, refused, moves, refusals = [], {}, Counter(), Counter()
     for instance_id in ids:
-        why = _move_one(ctx, actor, instance_id, source, target_row, names, reason)
+        position, why = _move_one(ctx, actor, instance_id, source, target_row, names, reason)
         if why is None:
             moved.append(instance_id)
+            moves[position] += 1
         else:
             refused[instance_id] = why
+            refusals[(position, why)] += 1
     return {"process_id": process_id, "from_version": from_version, "to_version": to_version,
-            "moved": moved, "refused": refused}
+            "moved": moved, "refused": refused, **_summary(moves, refusals, "moved", "stayed")}

@@ -90,6 +90,10 @@ def test_a_case_at_a_removed_task_is_refused_and_left_as_it_was(ctx, versions):
     result = migrate_cases(ctx, ADMIN, "job_approval", 1, 2, reason="new question step")
     assert result["moved"] == [waiting]
     assert result["refused"] == {asked: "Answer the customer's question no longer exists in version 2"}
+    assert result["summary"] == [
+        "1 case waiting at Review the job moved",
+        "1 case waiting at Answer the customer's question stayed, because Answer the customer's question "
+        "no longer exists in version 2"]
     after = instance(ctx, asked)
     assert (after.process_version_id, after.state, after.lock_version) == (
         before.process_version_id, before.state, before.lock_version)
