@@ -13,8 +13,9 @@ from rich.progress import Progress
 from sqlalchemy.exc import OperationalError
 
 from engine.bench import run_bench
+from engine.cli_instances import add_instance_commands, add_timer_commands, print_tasks
 from engine.cli_process import add_process_parser
-from engine.cli_tasks import add_instance_commands, add_staff_commands, add_task_commands, add_timer_commands
+from engine.cli_tasks import add_instance_actions, add_staff_commands, add_task_commands, add_timer_actions
 from engine.config import Settings
 from engine.demo import run_demo
 from engine.errors import InvalidInput, SignoffError
@@ -85,24 +86,12 @@ def cmd_start(ctx: Context, args) -> None:
     print(instance_id)
 
 
-def _print_tasks(tasks: list[dict]) -> None:
-    if not tasks:
-        print("no open tasks")
-    for task in tasks:
-        fields = ", ".join(f["id"] + ("*" if f.get("required") else "") + (
-            "=" + "|".join(o["id"] for o in f["options"]) if f["options"] else f":{f['type']}")
-            for f in task["form"])
-        due = f" due {task['due_at']}" if task["due_at"] else ""
-        print(f"{task['id']}\tinstance {task['instance_id']}\t{task['element_id']}\t{task['name']!r}\t"
-              f"lane {task['lane']}{due}\t[{fields}]")
-
-
 def cmd_tasks(ctx: Context, args) -> None:
     tasks = list_open_tasks(ctx, args.instance, cursor=args.cursor)
     if args.json:
         print(json.dumps(tasks, indent=2))
     else:
-        _print_tasks(tasks)
+        print_tasks(tasks)
     if tasks.next_cursor:  # on stderr, so --json stays one JSON list
         print(f"more: signoff tasks --cursor {tasks.next_cursor}", file=sys.stderr)
 
@@ -113,7 +102,7 @@ def cmd_complete(ctx: Context, args) -> None:
     if view["status"] == "error":
         raise SignoffError(f"instance {row.id} stopped with an error at {view['error_element']}: {view['error']}")
     print(f"task {args.task_id} completed; instance {row.id} is {view['status']}")
-    _print_tasks(view["open_tasks"])
+    print_tasks(view["open_tasks"])
 
 
 def cmd_cancel(ctx: Context, args) -> None:
@@ -151,23 +140,6 @@ def cmd_status(ctx: Context, args) -> None:
         print(f"worker {worker['name']}: last sweep {worker['last_sweep_at']} {outcome}")
     print(f"due timers waiting: {status['due_timers']} instance(s)")
     print(f"outbox: {status['outbox_pending']} pending, {status['outbox_failed']} failed")
-
-
-def cmd_instance(ctx: Context, args) -> None:
-    view = get_instance(ctx, args.instance_id)
-    if args.json:
-        print(json.dumps(view, indent=2, default=str))
-        return
-    print(f"instance {view['id']}: {view['process_id']} v{view['version']} {view['status']}"
-          + (f" ({view['case_status']})" if view["case_status"] else ""))
-    if view["error"]:
-        print(f"error at {view['error_element']}: {view['error']}")
-    print("data: " + json.dumps(view["data"], default=str))
-    print("open tasks:")
-    _print_tasks(view["open_tasks"])
-    for timer in view["timers"]:
-        print(f"timer {timer['id']} {timer['element_id']} due {timer['due_at']}")
-    print("history: " + " ".join(e["element_id"] for e in view["history"] if e["kind"] == "element_completed"))
 
 
 def cmd_bench(_ctx: Context | None, args) -> None:
@@ -258,17 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
     f = timers.add_parser("fire", help="fire every timer due as of now")
     f.add_argument("--now", help="ISO 8601 date-time with a zone (default: the clock)")
     f.set_defaults(func=cmd_timers_fire)
-    add_timer_commands(timers)  # fire-now
+    add_timer_commands(timers)  # list, catch-up (engine.cli_instances)
+    add_timer_actions(timers)  # fire-now (engine.cli_tasks)
     p = sub.add_parser("status", help="database, processes, last sweep of each worker, due timers, outbox")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
-    p = sub.add_parser("instance", help="one instance: show it, or act on it as an operator")
-    instance = p.add_subparsers(dest="instance_command", required=True)
-    i = instance.add_parser("show", help="status, data, open tasks, timers, history")
-    i.add_argument("instance_id", type=int)
-    i.add_argument("--json", action="store_true")
-    i.set_defaults(func=cmd_instance)
-    add_instance_commands(instance)  # retry, cancel, set (engine.cli_tasks)
+    instance = add_instance_commands(sub)  # instance list|show|migrate (engine.cli_instances)
+    add_instance_actions(instance)  # retry, cancel, set (engine.cli_tasks)
     add_task_commands(sub)  # task claim, task reassign
     p = sub.add_parser("bench", help="the hot path and scale against the targets (a table; PostgreSQL too when "
                                      "SIGNOFF_DATABASE_URL names a server)")

@@ -140,7 +140,7 @@ def add_task_commands(subparsers) -> None:
     p.set_defaults(func=cmd_task_reassign)
 
 
-def add_instance_commands(subparsers) -> None:
+def add_instance_actions(subparsers) -> None:
     """`signoff instance retry|cancel|set ...` (engine.cli_instances adds list/show/migrate the same way)."""
     p = _one_line(subparsers.add_parser("retry", help="run a case in error again from its last good state"))
     p.add_argument("instance_id", type=_positive)
@@ -160,7 +160,7 @@ def add_instance_commands(subparsers) -> None:
     p.set_defaults(func=cmd_instance_set)
 
 
-def add_timer_commands(subparsers) -> None:
+def add_timer_actions(subparsers) -> None:
     """`signoff timers fire-now TIMER_ID --reason TEXT` (next to `timers fire` and `timers list`)."""
     p = _one_line(subparsers.add_parser("fire-now", help="fire one waiting timer now, with a reason"))
     p.add_argument("timer_id", type=_positive)
@@ -179,4 +179,4 @@ def add_staff_commands(subparsers) -> None:
     p.set_defaults(func=cmd_staff_stand_in)
 
 
-__all__ = ["add_staff_commands", "add_instance_commands", "add_task_commands", "add_timer_commands"]
+__all__ = ["add_staff_commands", "add_instance_actions", "add_task_commands", "add_timer_actions"]

@@ -20,6 +20,7 @@ from engine.models.registration import ApprovalStatus, Registration, Registratio
 from engine.models.staff_session import StaffSession
 from engine.models.staff_user import StaffRole, StaffUser
 from engine.models.timer import Timer
+from engine.models.timer_catch_up import CatchUp, TimerCatchUp
 from engine.models.visit import Visit, VisitPhoto
 from engine.models.worker_heartbeat import WorkerHeartbeat
 from engine.models.workflow_instance import InstanceStatus, WorkflowInstance
@@ -27,6 +28,7 @@ from engine.models.workflow_instance import InstanceStatus, WorkflowInstance
 __all__ = [
     "Base", "EmailLinkUse", "EmailTemplate", "HumanTask", "HumanTaskStatus", "InstanceEvent", "InstanceStatus",
     "OutboxMessage", "OutboxStatus", "ProcessBinding", "ProcessScenario", "ProcessVersion", "Timer", "WorkflowInstance",
+    "CatchUp", "TimerCatchUp",
     "StaffRole", "StaffSession", "StaffUser",
     "Contact", "Customer", "Job", "CompanySettings", "PERIOD_END_ACTIONS",
     "CustomerEmployee", "CustomerResource", "JournalEntry",

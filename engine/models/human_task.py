@@ -18,7 +18,9 @@ class HumanTaskStatus(enum.StrEnum):
 class HumanTask(Base):
     __tablename__ = "human_task"
     # the inbox and the portal: open tasks of a lane and customer by deadline (migration 0015)
-    __table_args__ = (Index("ix_human_task_open_lane_customer_due", "status", "role", "customer_id", "due_at", "id"),)
+    __table_args__ = (Index("ix_human_task_open_lane_customer_due", "status", "role", "customer_id", "due_at", "id"),
+                      # a diagram's counts and times per element (migration 0023)
+                      Index("ix_human_task_element_status", "element_id", "status", "instance_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), index=True)

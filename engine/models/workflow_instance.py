@@ -23,7 +23,12 @@ class WorkflowInstance(Base):
     __table_args__ = (Index("ix_workflow_instance_board", "customer_id", "case_status", "status", "case_type",
                             "created_at", "id"),
                       Index("ix_workflow_instance_case_status_created", "case_status", "created_at", "id"),
-                      Index("ix_workflow_instance_created", "created_at", "id"))
+                      Index("ix_workflow_instance_created", "created_at", "id"),
+                      # the case list by its narrowing filters, newest first (migration 0023)
+                      Index("ix_workflow_instance_process_created", "process_id", "created_at", "id"),
+                      Index("ix_workflow_instance_version_created", "process_version_id", "created_at", "id"),
+                      Index("ix_workflow_instance_status_created", "status", "created_at", "id"),
+                      Index("ix_workflow_instance_customer_created", "customer_id", "created_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)

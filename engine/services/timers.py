@@ -7,6 +7,9 @@ SQLite serializes writers); (2) fire each claimed instance in its own transactio
 mid-batch leaves its unfired claims to the next sweeper once the lease runs out. The row lock, not the
 lease, is what keeps an instance from being advanced twice: a lease that ran out only costs a re-check.
 
+A reminder (a repeating timer) found overdue by more than CATCH_UP_GRACE was missed while no worker ran: it is
+sent once, late, unless its case chose to skip it (engine.services.upcoming_timers); deadlines always fire.
+
 One bad instance never stops the others: whatever its advance raises goes to that instance (`error`),
 and the sweep goes on with the next one. Only database errors end a sweep (the next one retries).
 """
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session
 from engine.models import InstanceStatus, Timer, WorkflowInstance
 from engine.services.context import Context
 from engine.services.instances import advance, describe, lock_for_advance, lock_instance, mark_error
+from engine.services.upcoming_timers import CATCH_UP_GRACE, skip_if_chosen
 from engine.workflow import runtime
 
 log = logging.getLogger(__name__)
@@ -159,6 +163,9 @@ def _fire_instance(ctx: Context, instance_id: int, now: datetime) -> bool:
                     return
                 task, due = pending[0]
                 fired.add(str(task.id))
+                if due < now - CATCH_UP_GRACE and skip_if_chosen(session, loaded, task, now):
+                    pending = due_now()
+                    continue
                 fire_timer_task(loaded, task, due)
                 pending = due_now()
 
