@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from engine.models import Registration
 from engine.services import approvals, company_settings, customers, jobs, visits
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.staff_auth import create_staff_user
 from engine.services.timers import fire_due_timers
 from tests.approval_fixtures import add_hours
@@ -20,7 +21,7 @@ PASSWORD = "correct horse battery"
 
 def _office(ctx):
     for name in ("job_approval.bpmn", "timesheet_approval.bpmn"):
-        deploy_process(ctx, (ROOT / "bpmn" / name).read_bytes(), name)
+        deploy_file(ctx, SYSTEM, (ROOT / "bpmn" / name).read_bytes(), name)
     return create_staff_user(ctx, "mia@example.com", "Mia Manager", "manager", PASSWORD)
 
 

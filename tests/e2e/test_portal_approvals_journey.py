@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.services import approvals, customers, jobs
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.instances import complete_task
 from engine.services.staff_auth import create_staff_user
 from tests.approval_fixtures import add_hours, add_visit, show_overview
@@ -26,7 +27,7 @@ def office(live_ctx):
     """Mill House (Dana and Erik, both approvers by default), two jobs under approval, visits of long names."""
     ctx = live_ctx
     for name in ("job_approval", "timesheet_approval"):
-        deploy_process(ctx, (ROOT / f"bpmn/{name}.bpmn").read_bytes(), f"{name}.bpmn")
+        deploy_file(ctx, SYSTEM, (ROOT / f"bpmn/{name}.bpmn").read_bytes(), f"{name}.bpmn")
     manager = create_staff_user(ctx, "max@example.com", "Max Manager", "manager", "correct horse battery")
     worker = create_staff_user(ctx, "eli@example.com", "Eli Vissering-Oosterhout", "employee", "correct horse battery")
     mill = customers.create_customer(ctx, staff=manager, name="Mill House Property Management",

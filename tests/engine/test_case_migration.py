@@ -8,7 +8,7 @@ from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.models import ProcessVersion
 from engine.services.case_migration import migrate_cases, preview_migration
 from engine.services.context import SYSTEM, Actor
-from engine.services.deployments import deploy_process
+from engine.services.deployments import deploy_file
 from engine.services.instances import complete_task, start_instance
 from engine.services.timers import fire_due_timers
 from tests.conftest import ROOT
@@ -33,7 +33,7 @@ def without_answer_query() -> str:
 @pytest.fixture
 def versions(ctx):
     def deploy_text(text: str, name: str = "job_approval.bpmn") -> int:
-        return deploy_process(ctx, text.encode(), name).version
+        return deploy_file(ctx, SYSTEM, text.encode(), name)[0].version
 
     assert deploy_text(SOURCE) == 1
     return deploy_text
@@ -141,7 +141,7 @@ def version_of(ctx, row) -> int:
 def test_a_case_in_error_moves_to_the_corrected_version_and_keeps_its_error_for_a_retry(ctx):
     broken = run(ctx, "totals", script("compute_total", "total = 1 / 0"), user("check_total"))
     assert instance(ctx, broken).status == "error"
-    deploy_process(ctx, chain("totals", script("compute_total", "total = 1"), user("check_total")), "totals.bpmn")
+    deploy_file(ctx, SYSTEM, chain("totals", script("compute_total", "total = 1"), user("check_total")), "totals.bpmn")
     assert migrate_cases(ctx, ADMIN, "totals", 1, 2, {"in_error": "yes"}, reason="fixed the script")["moved"] == [
         broken]
     row = instance(ctx, broken)

@@ -4,7 +4,8 @@ explained in the inbox, checked at deploy."""
 import pytest
 
 from engine.errors import DeployError, NotAllowed
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM
+from engine.services.deployments import deploy_file
 from engine.services.inbox import list_inbox
 from engine.services.instances import complete_task
 from tests.conftest import ROOT
@@ -55,4 +56,4 @@ def test_an_unknown_rule_is_refused_at_deploy_naming_the_element(ctx):
     data = (ROOT / OPS_FILE).read_bytes().replace(b'value="sender"', b'value="sender, boss"')
     with pytest.raises(DeployError, match="sign_off.*'boss' is not a rule; rules are sender, previous_approver|"
                                           "'boss' is not a rule.*sign_off"):
-        deploy_process(ctx, data, "ops_review.bpmn")
+        deploy_file(ctx, SYSTEM, data, "ops_review.bpmn")

@@ -8,8 +8,8 @@ import io
 import pytest
 
 from engine.services import approvals, customers, jobs, portal_history
-from engine.services.context import Actor
-from engine.services.deployments import deploy_process
+from engine.services.context import SYSTEM, Actor
+from engine.services.deployments import deploy_file
 from engine.services.instances import complete_task
 from engine.services.portal_views import list_review_tasks
 from tests.approval_fixtures import NOV, add_hours, contact
@@ -104,7 +104,7 @@ def test_a_form_with_more_fields_shows_them_instead_of_the_buttons(dana, ctx, of
     xml = (ROOT / "bpmn/job_approval.bpmn").read_text()
     po = ('<camunda:formField id="po_number" label="PO number" type="string">'
           '<camunda:validation><camunda:constraint name="required" /></camunda:validation></camunda:formField>')
-    deploy_process(ctx, xml.replace('<camunda:formField id="comment" label="Comment" type="string">',
+    deploy_file(ctx, SYSTEM, xml.replace('<camunda:formField id="comment" label="Comment" type="string">',
                                     po + '<camunda:formField id="comment" label="Comment" type="string">', 1).encode(),
                    "job_approval.bpmn")
     add_hours(ctx, job["id"], eli.id, NOV)
