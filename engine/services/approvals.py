@@ -74,6 +74,15 @@ def _case_data(session: Session, customer: Customer, manager_id: int | None, tit
             "customer_mails": customer_mails(customer), **effective_policy(settings, customer)}
 
 
+def work_totals(registrations: list[Registration]) -> dict:
+    """What a case is worth, as start variables a manager's diagram may test (`${expenses_total > 500}`): the
+    hours (decimal), the expenses (in the currency, decimal) and the kilometres sent for approval."""
+    minutes = sum(r.minutes or 0 for r in registrations if r.kind == RegistrationKind.HOURS)
+    cents = sum(r.amount_cents or 0 for r in registrations if r.kind == RegistrationKind.EXPENSE)
+    km = sum(r.distance_km or 0 for r in registrations if r.kind == RegistrationKind.MILEAGE)
+    return {"hours_total": round(minutes / 60, 2), "expenses_total": cents / 100, "mileage_total": round(km, 2)}
+
+
 def start_job_case(ctx: Context, session: Session, staff: StaffMember, job: Job, process_id: str | None = None,
                    extra: dict | None = None) -> int:
     """Start the job's approval in the caller's transaction: the process bound to its customer (or
@@ -82,13 +91,15 @@ def start_job_case(ctx: Context, session: Session, staff: StaffMember, job: Job,
     :raises InvalidInput: see _case_data. :raises NotFound: the process is not deployed.
     """
     customer = session.get(Customer, job.customer_id)
-    data = {**_case_data(session, customer, job.manager_id or staff.id, job.name), "job_id": job.id, **(extra or {})}
+    registrations = list(session.scalars(select(Registration).where(
+        Registration.job_id == job.id, Registration.status.in_(SENDABLE)).with_for_update()))
+    data = {**_case_data(session, customer, job.manager_id or staff.id, job.name), "job_id": job.id,
+            **work_totals(registrations), **(extra or {})}
     process_id = process_id or bound_process(session, "job", customer.id)
     row, run = create_instance(ctx, session, process_id, data, _actor(staff), case_type="job")
     job.approval_instance_id = row.id
     job.approval_status = "submitted"
-    for registration in session.scalars(select(Registration).where(
-            Registration.job_id == job.id, Registration.status.in_(SENDABLE)).with_for_update()):
+    for registration in registrations:
         _link(registration, row.id)
     session.flush()
     run()
@@ -146,7 +157,7 @@ def _start_timesheet_case(ctx: Context, session: Session, staff: StaffMember, cu
     title = f"Hours {start:%d %b} – {end:%d %b %Y}"
     data = {**_case_data(session, customer, customer.account_manager_id or staff.id, title),
             "registration_ids": [r.id for r in registrations], "period_start": start.isoformat(),
-            "period_end": end.isoformat()}
+            "period_end": end.isoformat(), **work_totals(registrations)}
     process_id = bound_process(session, "timesheet", customer.id)
     row, run = create_instance(ctx, session, process_id, data, _actor(staff), case_type="timesheet")
     for registration in registrations:

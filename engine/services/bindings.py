@@ -30,6 +30,7 @@ from engine.workflow.specs import ParsedProcess
 CASE_TYPES: dict[str, str] = {"job": "Job approval", "timesheet": "Timesheet approval"}
 DEFAULT_PROCESSES: dict[str, str] = {"job": "job_approval", "timesheet": "timesheet_approval"}
 _COMMON_START = frozenset({"customer_id", "manager_id", "title", "customer_emails", "manager_email",
+                           "hours_total", "expenses_total", "mileage_total", "customer_mails",
                            "approval_period", "reminder_interval", "period_end_action", "minimum_resume_period"})
 # what engine.services.approvals sends at start, per case type (tests/engine/test_bindings.py holds them equal)
 START_VARIABLES: dict[str, frozenset[str]] = {

@@ -30,6 +30,9 @@ PROCESS_VARIABLES: tuple[tuple[str, str], ...] = (
     ("period_end", "last day of the timesheet period (ISO date; timesheet approvals)"),
     ("manager_id", "the case's manager (int or None)"),
     ("title", "what is approved, in words, e.g. 'Window cleaning, 3 May'"),
+    ("hours_total", "the hours sent for approval (decimal, e.g. 7.5)"),
+    ("expenses_total", "the expenses sent for approval, in the currency (decimal, e.g. 742.5)"),
+    ("mileage_total", "the kilometres sent for approval (decimal)"),
     ("approval_period", "how long the customer has to decide (ISO 8601 duration, e.g. 'P7D')"),
     ("reminder_interval", "how often the customer is reminded (ISO 8601 duration, e.g. 'P2D')"),
     ("period_end_action", "what happens when the period ends: 'auto_approve' or 'escalate'"),
@@ -37,6 +40,7 @@ PROCESS_VARIABLES: tuple[tuple[str, str], ...] = (
     ("customer_emails", "the customer's approvers' addresses (list of str, optional)"),
     ("customer_email", "the customer contact's address when customer_emails is absent (str, optional)"),
     ("manager_email", "the manager's address (str, optional)"),
+    ("customer_mails", "the approval mails the customer's contacts get (list of template names, optional)"),
 )
 
 

@@ -11,9 +11,8 @@ pool (thin targets at fit-to-window zoom; the click on the pool's band works but
 and setting the viewbox so the Approve flow is in view. The setup (accounts, customer, job, the shipped
 deployment) and sending the job go through engine services.
 
-The second approval is for customers whose policy escalates (`period_end_action == 'escalate'`): no start
-variable carries a job's amount (see bpmn/README.md), and binding refuses a process that reads variables Signoff
-does not send.
+The second approval is for jobs whose expenses are over 500 (`expenses_total`, a start variable every approval
+gets, see bpmn/README.md); binding refuses a process that reads variables Signoff does not send.
 """
 
 from datetime import date
@@ -33,7 +32,7 @@ PASSWORD = "correct horse battery"
 CONTACT = "dana@millhouse.example"
 NEW_ID = "job_approval_two_step"
 REGISTRY = "window.signoffModeler.get('elementRegistry')"
-SIGNED_CONDITION = "${period_end_action == 'escalate'}"
+SIGNED_CONDITION = "${expenses_total > 500}"
 
 
 class Modeller:
@@ -148,11 +147,11 @@ def _add_the_second_approval(page, modeller: Modeller) -> tuple[str, str]:
     modeller.click_at(*modeller.center("[data-element-id='mark_approved'] .djs-visual > rect"))
     assert task != "second_approval"
     modeller.select(gateway)
-    modeller.rename("policy_gateway", "Customer's policy escalates?")
-    flows = modeller.flows("policy_gateway")
-    assert ("decision_gateway_to_mark_approved", "decision_gateway", "policy_gateway") in flows
-    (second,) = [f for f, source, target in flows if source == "policy_gateway" and target == "second_approval"]
-    (direct,) = [f for f, source, target in flows if source == "policy_gateway" and target == "mark_approved"]
+    modeller.rename("expenses_gateway", "Expenses over 500?")
+    flows = modeller.flows("expenses_gateway")
+    assert ("decision_gateway_to_mark_approved", "decision_gateway", "expenses_gateway") in flows
+    (second,) = [f for f, source, target in flows if source == "expenses_gateway" and target == "second_approval"]
+    (direct,) = [f for f, source, target in flows if source == "expenses_gateway" and target == "mark_approved"]
     assert any(s == "second_approval" and t == "mark_approved" for _f, s, t in modeller.flows("second_approval"))
     return second, direct
 
@@ -216,8 +215,8 @@ def test_a_manager_models_checks_dry_runs_deploys_and_binds_a_two_step_job_appro
     second, direct = _add_the_second_approval(page, modeller)
 
     # a broken condition: Check marks the flow on the diagram, and its message selects it
-    _condition(modeller, second, "${period_end_action ==}")
-    _condition(modeller, direct, "${period_end_action != 'escalate'}")
+    _condition(modeller, second, "${expenses_total >}")
+    _condition(modeller, direct, "${expenses_total <= 500}")
     page.get_by_role("button", name="Check").click()
     problem = page.locator(f"#modeller-problems button[data-element-id='{second}']")
     expect(problem).to_contain_text("is not an expression Signoff can evaluate")
@@ -236,9 +235,9 @@ def test_a_manager_models_checks_dry_runs_deploys_and_binds_a_two_step_job_appro
     modeller.fill("general", "processId", NEW_ID)
     modeller.fill("general", "processName", "Job approval with a second approval")
 
-    # two dry runs: a strict customer's job takes the second approval; a rejection ends at once
+    # two dry runs: a job with 750 of expenses takes the second approval; a rejection ends at once
     _dry_run(page, [("review_job", "decision=approve\nsite_tidy=true"), ("second_approval", "")],
-             start='{"period_end_action": "escalate"}')
+             start='{"expenses_total": 750}')
     expect(page.locator(".dryrun-summary")).to_contain_text("Job approved")
     assert page.locator(".djs-element.signoff-path[data-element-id='second_approval']").count() == 1
     expect(page.locator("#dryrun-result")).to_contain_text("approved")  # the case status set
