@@ -32,6 +32,7 @@ PASSWORD = "correct horse battery"
 CONTACT = "dana@millhouse.example"
 NEW_ID = "job_approval_two_step"
 REGISTRY = "window.signoffModeler.get('elementRegistry')"
+SLOW = 30_000  # ms: a dry run or a deploy on a busy two-core machine
 SIGNED_CONDITION = "${expenses_total > 500}"
 
 
@@ -173,7 +174,7 @@ def _dry_run(page, steps: list[tuple[str, str]], start: str = "") -> None:
         page.click("#dryrun-add")
     page.fill("#dryrun-start", start)
     page.click("#dryrun-run")
-    expect(page.locator("#dryrun-status")).to_have_text("Dry run done: nothing was stored.")
+    expect(page.locator("#dryrun-status")).to_have_text("Dry run done: nothing was stored.", timeout=SLOW)
 
 
 def _clear_steps(page) -> None:
@@ -219,7 +220,7 @@ def test_a_manager_models_checks_dry_runs_deploys_and_binds_a_two_step_job_appro
     _condition(modeller, direct, "${expenses_total <= 500}")
     page.get_by_role("button", name="Check").click()
     problem = page.locator(f"#modeller-problems button[data-element-id='{second}']")
-    expect(problem).to_contain_text("is not an expression Signoff can evaluate")
+    expect(problem).to_contain_text("is not an expression Signoff can evaluate", timeout=SLOW)
     expect(page.locator(f".djs-element.signoff-problem[data-element-id='{second}']")).to_be_attached()
     expect(page.locator(".signoff-problem-badge")).to_have_count(1)
     modeller.select("review_job")
@@ -227,7 +228,7 @@ def test_a_manager_models_checks_dry_runs_deploys_and_binds_a_two_step_job_appro
     assert modeller.selected() == [second]
     _condition(modeller, second, SIGNED_CONDITION)
     page.get_by_role("button", name="Check").click()
-    expect(page.locator("#modeller-status")).to_have_text("No problems: this diagram can be deployed.")
+    expect(page.locator("#modeller-status")).to_have_text("No problems: this diagram can be deployed.", timeout=SLOW)
     expect(page.locator(".djs-element.signoff-problem")).to_have_count(0)
 
     # save it as another process: the pool's Process ID in the panel
@@ -250,13 +251,14 @@ def test_a_manager_models_checks_dry_runs_deploys_and_binds_a_two_step_job_appro
 
     # deploy as a new process, then keep the rejection scenario with it and re-run the saved ones
     page.get_by_role("button", name="Deploy as new version").click()
-    expect(page.locator("#modeller-status")).to_contain_text(f"{NEW_ID} version 1 deployed")
+    expect(page.locator("#modeller-status")).to_contain_text(f"{NEW_ID} version 1 deployed", timeout=SLOW)
     page.fill("#scenario-name", "customer rejects")
     page.click("#scenario-save")
     expect(page.locator("#dryrun-status")).to_have_text(f"Scenario 'customer rejects' saved with {NEW_ID}.")
     expect(page.locator("#scenario-list")).to_contain_text("customer rejects")
     page.click("#scenario-rerun")
-    expect(page.locator("#scenario-rerun-result")).to_have_text("1 of 1 scenario still ends where they did.")
+    expect(page.locator("#scenario-rerun-result")).to_have_text("1 of 1 scenario still ends where they did.",
+                                                                timeout=SLOW)
     assert problems == []
 
     page.get_by_role("link", name="All processes").click()
