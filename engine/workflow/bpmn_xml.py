@@ -164,7 +164,7 @@ def _language(uri: str) -> str:
     """An expression language's URI in words: 'FEEL', 'XPath', or the URI itself."""
     for known in ("FEEL", "XPath", "JavaScript", "Groovy", "JUEL"):
         if known.lower() in uri.lower():
-            return f"{known} ({uri})"
+            return f"{known} ({uri!r})"
     return repr(uri)
 
 

@@ -216,7 +216,7 @@ def test_expression_syntax_error_is_refused_with_its_element_id(
 def test_condition_in_another_script_language_is_refused() -> None:
     body = sequence_flow("x > 1", flow_id="Flow_js", attrs=' language="javascript"')
 
-    assert "'javascript' is not supported" in refusal(body).message
+    assert "written in JavaScript ('javascript'), which Signoff does not evaluate" in refusal(body).message
 
 
 def test_nothing_is_rewritten_when_a_later_expression_is_refused() -> None:
