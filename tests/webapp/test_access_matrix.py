@@ -18,6 +18,7 @@ from webapp import create_app
 TARGET = "narwhal"
 PUBLIC = {"staff.login", "staff.logout", "portal.login", "portal.code", "portal.logout"}
 STAFF_IN_PORTAL = {"portal.staff_view"}  # a portal route for a staff login (admins)
+STAFF_BLUEPRINTS = {"staff", "processes"}  # behind the staff login; every other one but devmail: the portal's
 # one-click links from e-mails: the signed token is the credential; the matrix's token binds the target's task to
 # the other side's contact, so every role gets the portal's "not valid for you" page (410) and nothing changes
 LINK_ROUTES = {"portal.email_decision", "portal.email_decision_post"}
@@ -50,7 +51,7 @@ def verdict(role: str, rule: Rule, method: str, response, marker: str) -> str | 
     if rule.endpoint in LINK_ROUTES:
         shown = not sees and marker.encode() in response.data.lower()
         return None if status == 410 and not shown else f"{status} for a link{' showing ' + marker if shown else ''}"
-    logged_in = staff if blueprint == "staff" or rule.endpoint in STAFF_IN_PORTAL else contact
+    logged_in = staff if blueprint in STAFF_BLUEPRINTS or rule.endpoint in STAFF_IN_PORTAL else contact
     if not logged_in:
         # without the blueprint's login: the login page, or refused
         return None if _is_login_redirect(response) or status in (401, 403, 404) else f"{status} without a login"
