@@ -97,42 +97,42 @@ def visit_detail(visit_id: int):
     return _detail(visit_id)
 
 
+def _act(visit_id: int, action, message):
+    """Run a visit action (a service call); on bad input show the visit with the reason (400), else flash
+    `message(result)` and go back to the visit."""
+    try:
+        result = action(get_ctx(), staff=g.staff, visit_id=visit_id)
+    except InvalidInput as err:
+        return _detail(visit_id, [str(err).partition(": ")[2]], 400)
+    flash(message(result))
+    return redirect(url_for("staff.visit_detail", visit_id=visit_id))
+
+
+def _checked_out(done: dict) -> str:
+    if done["hours"]:
+        return f"Checked out; registered as hours: {done['hours']['label']} (draft)."
+    if done["hours_problem"]:
+        return f"Checked out; not registered as hours: {done['hours_problem']}."
+    return "Checked out."
+
+
 @bp.post("/visits/<int:visit_id>/check-in", endpoint="visit_check_in")
 @login_required
 def visit_check_in(visit_id: int):
-    try:
-        visits.check_in(get_ctx(), staff=g.staff, visit_id=visit_id)
-    except InvalidInput as err:
-        return _detail(visit_id, [str(err).partition(": ")[2]], 400)
-    flash("Checked in.")
-    return redirect(url_for("staff.visit_detail", visit_id=visit_id))
+    return _act(visit_id, visits.check_in, lambda _: "Checked in.")
 
 
 @bp.post("/visits/<int:visit_id>/check-out", endpoint="visit_check_out")
 @login_required
 def visit_check_out(visit_id: int):
-    try:
-        done = visit_hours.check_out_visit(get_ctx(), staff=g.staff, visit_id=visit_id)
-    except InvalidInput as err:
-        return _detail(visit_id, [str(err).partition(": ")[2]], 400)
-    if done["hours"]:
-        flash(f"Checked out; registered as hours: {done['hours']['label']} (draft).")
-    elif done["hours_problem"]:
-        flash(f"Checked out; not registered as hours: {done['hours_problem']}.")
-    else:
-        flash("Checked out.")
-    return redirect(url_for("staff.visit_detail", visit_id=visit_id))
+    return _act(visit_id, visit_hours.check_out_visit, _checked_out)
 
 
 @bp.post("/visits/<int:visit_id>/hours", endpoint="visit_hours")
 @login_required
 def visit_to_hours(visit_id: int):
-    try:
-        created = visit_hours.turn_visit_into_hours(get_ctx(), staff=g.staff, visit_id=visit_id)
-    except InvalidInput as err:
-        return _detail(visit_id, [str(err).partition(": ")[2]], 400)
-    flash(f"Registered as hours: {created['label']} (draft).")
-    return redirect(url_for("staff.visit_detail", visit_id=visit_id))
+    return _act(visit_id, visit_hours.turn_visit_into_hours,
+                lambda created: f"Registered as hours: {created['label']} (draft).")
 
 
 @bp.post("/visits/<int:visit_id>/photos", endpoint="visit_photos")
