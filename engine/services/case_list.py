@@ -8,13 +8,13 @@ naming the filter. `case_filter` is shared with the migration, which moves the c
 """
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, Select, and_, exists, select, union
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
-from engine.isotime import iso
+from engine.isotime import iso, local_midnight
 from engine.models import (
     Customer,
     HumanTask,
@@ -57,12 +57,11 @@ def parse_number(name: str, text: str) -> int:
     return int(text)
 
 
-def parse_moment(name: str, text: str, end: bool) -> datetime:
-    """A date (the whole day) or an ISO date-time with a zone."""
+def parse_moment(name: str, text: str, end: bool, zone: tzinfo = UTC) -> datetime:
+    """A date (the whole day in the company's `zone`; `end`: up to its end) or an ISO date-time with a zone."""
     try:
         if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime.combine(day + timedelta(days=1 if end else 0), time(), UTC)
+            return local_midnight(date.fromisoformat(text) + timedelta(days=1 if end else 0), zone)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{name}: {text!r} is not a date (2026-12-01) or a date-time with a zone") from None
@@ -79,8 +78,8 @@ def _flag(name: str, text: str) -> bool:
     raise InvalidInput(f"{name}: {text!r} is not yes or no")
 
 
-def parse_filter(raw: dict[str, str] | None) -> CaseFilter:
-    """The filters of a request, parsed; empty values are "any".
+def parse_filter(raw: dict[str, str] | None, zone: tzinfo = UTC) -> CaseFilter:
+    """The filters of a request, parsed; empty values are "any"; dates are days in the company's `zone`.
 
     :raises InvalidInput: an unknown filter, or a value that does not fit its filter (naming it).
     """
@@ -105,7 +104,7 @@ def parse_filter(raw: dict[str, str] | None) -> CaseFilter:
         raise InvalidInput("version: needs a process (a version number is per process)")
     for name, end in (("started_from", False), ("started_to", True)):
         if raw.get(name):
-            values[name] = parse_moment(name, raw[name], end)
+            values[name] = parse_moment(name, raw[name], end, zone)
     if values.get("started_from") and values.get("started_to") and values["started_from"] >= values["started_to"]:
         raise InvalidInput("started_to: is before started_from")
     for name in ("overdue", "in_error"):
@@ -189,6 +188,6 @@ def list_cases(ctx: Context, actor: Actor, filters: dict[str, str] | None = None
 
     :raises InvalidInput: a bad filter value (naming the filter), or a cursor of another list or filter.
     """
-    chosen = parse_filter(filters)
+    chosen = parse_filter(filters, ctx.settings.zone)
     with ctx.read() as uow:
         return read_page(uow.session, actor, chosen, ctx.clock(), cursor, size)

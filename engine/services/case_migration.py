@@ -52,16 +52,16 @@ def _versions(session: Session, process_id: str, from_version: int, to_version: 
     return _version(session, process_id, from_version), _version(session, process_id, to_version)
 
 
-def _case_ids(session: Session, actor: Actor, source: ProcessVersion, filters: dict[str, str] | None,
-              now) -> list[int]:
+def _case_ids(ctx: Context, session: Session, actor: Actor, source: ProcessVersion,
+              filters: dict[str, str] | None) -> list[int]:
     """The running (or failed) cases of the source version that the filters select, oldest first."""
     raw = dict(filters or {})
     for fixed in ("process", "version"):
         if raw.pop(fixed, None):
             raise InvalidInput(f"{fixed}: given by the migration itself, not as a filter")
-    chosen = replace(parse_filter(raw), process=source.process_id)
+    chosen = replace(parse_filter(raw, ctx.settings.zone), process=source.process_id)
     query = (select(WorkflowInstance.id)
-             .where(and_(*case_filter(actor, chosen, now)), WorkflowInstance.process_version_id == source.id,
+             .where(and_(*case_filter(actor, chosen, ctx.clock())), WorkflowInstance.process_version_id == source.id,
                     WorkflowInstance.status.in_(MOVABLE))
              .order_by(WorkflowInstance.id).limit(MAX_CASES))
     return list(session.scalars(query))
@@ -109,7 +109,7 @@ def preview_migration(ctx: Context, actor: Actor, process_id: str, from_version:
         target = runtime.process_for(session, target_row.id)
         names = element_names(session, source.id)
         moves, refusals = Counter(), Counter()
-        for instance_id in _case_ids(session, actor, source, filters, ctx.clock()):
+        for instance_id in _case_ids(ctx, session, actor, source, filters):
             row = session.get(WorkflowInstance, instance_id)
             _, position, why = _assess(session, ctx, row, source.bpmn_hash, target, names, to_version)
             if why is None:
@@ -189,7 +189,7 @@ def migrate_cases(ctx: Context, actor: Actor, process_id: str, from_version: int
         session = uow.session
         source, target_row = _versions(session, process_id, from_version, to_version)
         names = element_names(session, source.id)
-        ids = _case_ids(session, actor, source, filters, ctx.clock())
+        ids = _case_ids(ctx, session, actor, source, filters)
     moved, refused, moves, refusals = [], {}, Counter(), Counter()
     for instance_id in ids:
         position, why = _move_one(ctx, actor, instance_id, source, target_row, names, reason)

@@ -14,7 +14,7 @@ under `fast_below`, "stuck" from `stuck_from` on, "slow" between (or "" with no 
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, Select, and_, distinct, extract, func, select
 from sqlalchemy.orm import Session
@@ -108,9 +108,9 @@ def _times_sqlite(session: Session, decided: Select) -> dict[str, tuple[int, flo
     return result
 
 
-def _parse(period_from: str, period_to: str, customer: str) -> tuple[tuple, int | None]:
-    start = parse_moment("from", period_from, False) if period_from else None
-    end = parse_moment("to", period_to, True) if period_to else None
+def _parse(period_from: str, period_to: str, customer: str, zone: tzinfo) -> tuple[tuple, int | None]:
+    start = parse_moment("from", period_from, False, zone) if period_from else None
+    end = parse_moment("to", period_to, True, zone) if period_to else None
     if start and end and start >= end:
         raise InvalidInput("to: is before from")
     return (start, end), parse_number("customer", customer) if customer else None
@@ -125,7 +125,7 @@ def get_process_stats(ctx: Context, process_id: str, version: int, actor: Actor 
 
     :raises NotFound: no such version. :raises InvalidInput: a bad period or customer (naming it).
     """
-    period, customer_id = _parse(period_from.strip(), period_to.strip(), customer.strip())
+    period, customer_id = _parse(period_from.strip(), period_to.strip(), customer.strip(), ctx.settings.zone)
     with ctx.read() as uow:
         session = uow.session
         version_id = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == process_id,

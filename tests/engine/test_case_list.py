@@ -1,6 +1,7 @@
 """The case list: filters, keyset paging, scope, bad filter values, and the index behind its default order."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -112,3 +113,9 @@ def test_the_default_order_is_read_from_an_index_without_sorting(ctx, cases):
     plan = explain(ctx, query)
     outer = plan.split("SubPlan")[0].split("CORRELATED")[0]  # the page's own plan, not the waiting-at lookup
     assert "ix_workflow_instance_created" in outer and "Sort" not in outer and "TEMP B-TREE" not in outer, plan
+
+
+def test_a_date_filter_is_a_whole_day_in_the_company_time_zone():
+    chosen = parse_filter({"started_from": "2026-12-01", "started_to": "2026-12-01"}, ZoneInfo("Europe/Amsterdam"))
+    assert chosen.started_from == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+    assert chosen.started_to == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
