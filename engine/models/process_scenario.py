@@ -16,6 +16,7 @@ class ProcessScenario(Base):
     process_id: Mapped[str] = mapped_column(String(200), index=True)
     name: Mapped[str] = mapped_column(String(200))
     steps: Mapped[list] = mapped_column(JSON)
+    start_data: Mapped[dict | None] = mapped_column(JSON)  # start variables over the sample case's (None: as is)
     expected: Mapped[str] = mapped_column(Text)
     saved_by: Mapped[str] = mapped_column(String(200))
     saved_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -13,6 +13,7 @@ from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.models import ProcessScenario, StaffRole
 from engine.services.context import Actor, Context
 from engine.services.dry_runs import DryRunResult, Step, dry_run, parse_steps
+from engine.services.instances import check_variables
 
 NAME_CHARS = 200
 _GERUNDS = {"ends": "ending", "waits": "waiting", "stops": "stopping", "does": "doing"}
@@ -25,6 +26,7 @@ class Scenario:
     name: str
     steps: list[Step]
     expected: str  # the dry run's summary when it was saved
+    start_data: dict | None = None  # start variables over the sample case's, as the dry run had them
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def _ensure_office(actor: Actor) -> None:
 
 
 def _view(row: ProcessScenario) -> Scenario:
-    return Scenario(row.id, row.process_id, row.name, parse_steps(row.steps), row.expected)
+    return Scenario(row.id, row.process_id, row.name, parse_steps(row.steps), row.expected, row.start_data)
 
 
 def list_scenarios(ctx: Context, actor: Actor, process_id: str) -> list[Scenario]:
@@ -52,11 +54,12 @@ def list_scenarios(ctx: Context, actor: Actor, process_id: str) -> list[Scenario
 
 
 def save_scenario(ctx: Context, actor: Actor, process_id: str, name: str, steps: list[Step],
-                  expected: str) -> Scenario:
-    """Save a scenario with the process (one of the same name is replaced).
+                  expected: str, start_data: dict | None = None) -> Scenario:
+    """Save a scenario with the process (one of the same name is replaced), with the start variables its dry run
+    had over the sample case's (`start_data`), so a re-run plays the same case.
 
-    :raises NotAllowed: not an admin or manager. :raises InvalidInput: no name or process, a name too long, or
-        steps that do not parse.
+    :raises NotAllowed: not an admin or manager. :raises InvalidInput: no name or process, a name too long,
+        steps that do not parse, or start data that is not an object within the data limits.
     """
     _ensure_office(actor)
     name, process_id = (name or "").strip(), (process_id or "").strip()
@@ -66,12 +69,16 @@ def save_scenario(ctx: Context, actor: Actor, process_id: str, name: str, steps:
         raise InvalidInput("process: a scenario is saved with a process id")
     raw = [step.as_dict() for step in steps]
     parse_steps(raw)  # the same checks as steps typed in
+    if start_data is not None:
+        if not isinstance(start_data, dict):
+            raise InvalidInput("start data: an object of start variables, e.g. {\"expenses_total\": 750}")
+        check_variables(ctx, start_data, "start data")
     with ctx.uow() as uow:
         session = uow.session
         session.execute(delete(ProcessScenario).where(ProcessScenario.process_id == process_id,
                                                       ProcessScenario.name == name))
         row = ProcessScenario(process_id=process_id, name=name, steps=raw, expected=expected or "",
-                              saved_by=actor.name, saved_at=ctx.clock())
+                              start_data=start_data or None, saved_by=actor.name, saved_at=ctx.clock())
         session.add(row)
         session.flush()
         uow.commit()
@@ -95,7 +102,7 @@ def rerun_scenarios(ctx: Context, actor: Actor, process_id: str, data: bytes, fi
     """
     outcomes = []
     for scenario in list_scenarios(ctx, actor, process_id):
-        result = dry_run(ctx, data, filename, scenario.steps, lane_roles=lane_roles)
+        result = dry_run(ctx, data, filename, scenario.steps, scenario.start_data, lane_roles=lane_roles)
         outcomes.append(ScenarioOutcome(scenario, result, result.summary == scenario.expected))
     return outcomes
 

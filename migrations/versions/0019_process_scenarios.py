@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("process_id", sa.String(200), nullable=False, index=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("steps", sa.JSON(), nullable=False),
+        sa.Column("start_data", sa.JSON(), nullable=True),
         sa.Column("expected", sa.Text(), nullable=False),
         sa.Column("saved_by", sa.String(200), nullable=False),
         sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),

@@ -243,21 +243,25 @@ def test_a_manager_models_checks_dry_runs_deploys_and_binds_a_two_step_job_appro
     assert page.locator(".djs-element.signoff-path[data-element-id='second_approval']").count() == 1
     expect(page.locator("#dryrun-result")).to_contain_text("approved")  # the case status set
     expect(page.locator("#dryrun-result")).to_contain_text("approval_request")  # the e-mail to the customer
+    page.fill("#scenario-name", "large expenses")  # kept with its start data, for the re-run below
+    page.click("#scenario-save")
+    expect(page.locator("#dryrun-status")).to_have_text(f"Scenario 'large expenses' saved with {NEW_ID}.")
     _clear_steps(page)
     _dry_run(page, [("review_job", "decision=reject\ncomment=Windows still dirty")])
     expect(page.locator(".dryrun-summary")).to_contain_text("Job rejected")
     assert page.locator(".djs-element.signoff-path[data-element-id='second_approval']").count() == 0
     assert page.locator(".djs-element.signoff-path[data-element-id='review_job']").count() == 1
 
-    # deploy as a new process, then keep the rejection scenario with it and re-run the saved ones
+    # deploy as a new process, then keep the rejection scenario with it too and re-run both
     page.get_by_role("button", name="Deploy as new version").click()
     expect(page.locator("#modeller-status")).to_contain_text(f"{NEW_ID} version 1 deployed", timeout=SLOW)
     page.fill("#scenario-name", "customer rejects")
     page.click("#scenario-save")
     expect(page.locator("#dryrun-status")).to_have_text(f"Scenario 'customer rejects' saved with {NEW_ID}.")
     expect(page.locator("#scenario-list")).to_contain_text("customer rejects")
+    expect(page.locator("#scenario-list")).to_contain_text('(start: {"expenses_total":750})')
     page.click("#scenario-rerun")
-    expect(page.locator("#scenario-rerun-result")).to_have_text("1 of 1 scenario still ends where they did.",
+    expect(page.locator("#scenario-rerun-result")).to_have_text("2 of 2 scenarios still end where they did.",
                                                                 timeout=SLOW)
     assert problems == []
 

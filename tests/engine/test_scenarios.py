@@ -61,3 +61,18 @@ def test_refusals(ctx, manager_staff):
     with pytest.raises(InvalidInput, match="name: give the scenario a name"):
         scenarios.save_scenario(ctx, manager_staff.actor, "job_approval", "  ", APPROVE, "")
     assert scenarios.regression_sentence([]) == ""
+
+
+def test_a_scenario_keeps_its_start_data_for_the_rerun(ctx, manager_staff):
+    """An escalating customer's expiry ends at the manager; re-run, the scenario plays that customer again."""
+    actor = manager_staff.actor
+    start = {"period_end_action": "escalate"}
+    escalated = dry_run(ctx, JOB, "job_approval.bpmn", EXPIRE, start).summary
+    assert escalated != dry_run(ctx, JOB, "job_approval.bpmn", EXPIRE).summary
+    saved = scenarios.save_scenario(ctx, actor, "job_approval", "strict customer lets it expire", EXPIRE, escalated,
+                                    start)
+    assert saved.start_data == start
+    (outcome,) = scenarios.rerun_scenarios(ctx, actor, "job_approval", JOB, "job_approval.bpmn")
+    assert outcome.same and outcome.result.summary == escalated
+    with pytest.raises(InvalidInput, match="start data"):
+        scenarios.save_scenario(ctx, actor, "job_approval", "bad", EXPIRE, escalated, ["not", "an", "object"])

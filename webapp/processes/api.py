@@ -116,7 +116,7 @@ def api_save_scenario():
     body = _payload()
     process_id, name = _text(body, "process_id"), _text(body, "name")
     expected = _text(body, "expected", 2000)
-    saved = scenarios.save_scenario(get_ctx(), g.actor, process_id, name, _steps(body), expected)
+    saved = scenarios.save_scenario(get_ctx(), g.actor, process_id, name, _steps(body), expected, _start_data(body))
     return jsonify(message=f"Scenario '{saved.name}' saved with {saved.process_id}.", scenario=scenario_dict(saved))
 
 

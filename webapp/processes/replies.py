@@ -39,7 +39,7 @@ def result_dict(result) -> dict:
 
 def scenario_dict(scenario) -> dict:
     return {"id": scenario.id, "process_id": scenario.process_id, "name": scenario.name,
-            "steps": step_dicts(scenario.steps), "expected": scenario.expected}
+            "steps": step_dicts(scenario.steps), "expected": scenario.expected, "start_data": scenario.start_data}
 
 
 def rerun_sentence(process_id: str, outcomes: list) -> str:

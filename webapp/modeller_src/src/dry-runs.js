@@ -40,6 +40,7 @@ export function setupDryRuns(modeler, root, { send, currentProcessId, say }) {
   const canvas = modeler.get('canvas');
   const status = $('dryrun-status');
   let lastSummary = null;
+  let lastStart = null; // the start data of the run whose summary a save keeps
 
   function refreshTasks() {
     const select = $('dryrun-task');
@@ -138,6 +139,7 @@ export function setupDryRuns(modeler, root, { send, currentProcessId, say }) {
       return say(status, `Nothing ran: ${body.problems.map((p) => p.text).join('; ')}`, 'bad');
     }
     lastSummary = body.summary;
+    lastStart = start;
     drawPath(body);
     showResult(body);
     return say(status, 'Dry run done: nothing was stored.', 'ok');
@@ -156,10 +158,12 @@ export function setupDryRuns(modeler, root, { send, currentProcessId, say }) {
       load.addEventListener('click', () => {
         steps.splice(0, steps.length, ...scenario.steps);
         $('scenario-name').value = scenario.name;
+        $('dryrun-start').value = scenario.start_data ? JSON.stringify(scenario.start_data) : '';
         renderSteps();
       });
       item.appendChild(load);
-      item.appendChild(el('span', ` — ${scenario.steps.map(describe).join(', then ')}; ${scenario.expected}`));
+      const start = scenario.start_data ? ` (start: ${JSON.stringify(scenario.start_data)})` : '';
+      item.appendChild(el('span', ` — ${scenario.steps.map(describe).join(', then ')}${start}; ${scenario.expected}`));
       return item;
     }));
   }
@@ -167,7 +171,8 @@ export function setupDryRuns(modeler, root, { send, currentProcessId, say }) {
   $('scenario-save').addEventListener('click', async () => {
     if (lastSummary === null) return say(status, 'Run the scenario first: its outcome is saved with it.', 'bad');
     const { ok, body } = await postJson(root.dataset.scenariosUrl, root.dataset.csrf, {
-      process_id: currentProcessId(), name: $('scenario-name').value, steps, expected: lastSummary });
+      process_id: currentProcessId(), name: $('scenario-name').value, steps, expected: lastSummary,
+      start_data: lastStart });
     if (!ok) return say(status, body.error, 'bad');
     say(status, body.message, 'ok');
     return loadScenarios();
