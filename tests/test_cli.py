@@ -58,7 +58,7 @@ def test_camunda_modeler_file_runs_to_both_end_events(signoff):
 
 
 def last_end(signoff, instance_id: str) -> str:
-    view = json.loads(signoff("instance", instance_id, "--json").stdout)
+    view = json.loads(signoff("instance", "show", instance_id, "--json").stdout)
     assert view["status"] == "completed"
     return [e["element_id"] for e in view["history"] if e["kind"] == "element_completed"][-1]
 
@@ -70,7 +70,7 @@ def test_a_task_without_a_form_takes_variables_from_the_command_line_and_its_gat
     signoff("complete", str(open_task(signoff, signed)["id"]), "--data", '{"signed_off": true, "note": "ok"}')
     assert last_end(signoff, declined) == "end_not_signed_off"
     assert last_end(signoff, signed) == "end_signed_off"
-    assert json.loads(signoff("instance", signed, "--json").stdout)["data"]["note"] == "ok"
+    assert json.loads(signoff("instance", "show", signed, "--json").stdout)["data"]["note"] == "ok"
 
 
 def test_deploy_prints_one_line_per_process_of_the_file(signoff):
