@@ -14,6 +14,7 @@ from engine.services.instances import complete_task
 from engine.services.staff_auth import create_staff_user
 from tests.approval_fixtures import add_hours, contact
 from tests.conftest import ROOT
+from tests.e2e.conftest import log_in_staff, watch_page
 from tests.engine.helpers import only_open_task
 
 PASSWORD = "correct horse battery"
@@ -43,18 +44,8 @@ def test_a_manager_finds_a_queried_case_and_reads_its_story_on_the_diagram(brows
     mill, queried = _setup(live_ctx)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    problems = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.add_init_script("document.addEventListener('securitypolicyviolation', (e) => "
-                         "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
-
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill("mia@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    problems = watch_page(page, worst_status=400)
+    log_in_staff(page, live_server, "mia@example.com", PASSWORD)
     page.get_by_role("link", name="Cases", exact=True).click()
     expect(page.locator("tr[data-case]")).to_have_count(2)
 
