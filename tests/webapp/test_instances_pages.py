@@ -11,8 +11,9 @@ from flask import url_for
 from engine.services import case_list
 from engine.services.case_story import get_case_story
 from engine.services.context import SYSTEM
+from engine.services.customer_extras import add_customer_employee
 from tests.engine.helpers import events, instance, open_tasks, timers
-from tests.engine.ops_world import task_at
+from tests.engine.ops_world import OPS_FILE, task_at
 from tests.webapp.conftest import log_in
 
 
@@ -168,3 +169,17 @@ def test_retry_after_setting_the_variable_that_broke_the_script(ctx, world, as_m
     response = as_max.post(f"/instances/{iid}/retry", data={"reason": "fixed"}, follow_redirects=True)
     assert "Retried the case: it is running now." in _page(response)
     assert get_case_story(ctx, iid, SYSTEM)["status"] == "running"
+
+
+def test_an_employee_completes_a_task_without_case_links_and_lands_in_the_inbox(ctx, world, deploy, client):
+    deploy(OPS_FILE, lane_roles={"Manager": "staff"})  # version 2: employees decide its steps
+    add_customer_employee(ctx, world.customer_id, world.eve.id, staff=world.max)
+    iid = world.start(ctx)
+    task = task_at(ctx, iid, "check_work")
+    log_in(client, world.eve.email)
+    inbox = _page(client.get("/inbox"))
+    assert f"/tasks/{task}" in inbox and "/instances/" not in inbox
+    assert "/instances/" not in _page(client.get(f"/tasks/{task}"))
+    response = client.post(f"/tasks/{task}", data={"comment": "looks fine"})
+    assert response.status_code == 302 and response.headers["Location"] == "/inbox"
+    assert [t.element_id for t in open_tasks(ctx, iid)] == ["approve_work"]
