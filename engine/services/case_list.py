@@ -159,7 +159,8 @@ def case_list_query(actor: Actor, chosen: CaseFilter, now: datetime) -> Select:
     wi = WorkflowInstance
     return (select(wi.id, wi.process_id, ProcessVersion.version, wi.status, wi.case_status, wi.customer_id,
                    Customer.name.label("customer_name"), wi.created_at, wi.updated_at, wi.ended_at,
-                   wi.error_element, wi.error_message, _waiting_at().label("waiting_at"))
+                   wi.error_element, wi.error_message, _waiting_at().label("waiting_at"),
+                   wi.data["title"].as_string().label("title"))
             .join(ProcessVersion, ProcessVersion.id == wi.process_version_id)
             .outerjoin(Customer, Customer.id == wi.customer_id)
             .where(and_(*case_filter(actor, chosen, now))))
@@ -169,7 +170,7 @@ def _view(row) -> dict:
     return {"id": row.id, "process_id": row.process_id, "version": row.version, "status": row.status,
             "case_status": row.case_status, "customer_id": row.customer_id, "customer_name": row.customer_name,
             "created_at": iso(row.created_at), "updated_at": iso(row.updated_at), "ended_at": iso(row.ended_at),
-            "waiting_at": row.waiting_at, "error_element": row.error_element,
+            "waiting_at": row.waiting_at, "title": (row.title or "")[:200], "error_element": row.error_element,
             "error": (row.error_message or "")[:200] or None}
 
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.isotime import iso
-from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
+from engine.models import Customer, HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
 from engine.services.context import SYSTEM, Actor, Context
 from engine.services.element_names import element_kinds, element_names
-from engine.services.people import PeopleNames, may_complete
+from engine.services.people import PeopleNames, may_complete, staff_candidates
 from engine.services.staff_scope import actor_sees
 
 QUOTE_CHARS = 200
@@ -130,6 +130,16 @@ def _load(session: Session, actor: Actor, instance_id: int):
     return row, events, tasks, timers
 
 
+def _task_view(session: Session, task: HumanTask) -> dict:
+    """An open task with who may complete it and, for staff lanes, whom an operator may reassign it to."""
+    customer_lane = task.role == "customer"
+    return {"id": task.id, "element_id": task.element_id, "name": task.name, "lane": task.lane,
+            "since": iso(task.created_at), "due_at": iso(task.due_at), "customer_lane": customer_lane,
+            "may_complete": may_complete(session, task.role, task.customer_id),
+            "assignee_staff_id": task.assignee_staff_id,
+            "reassign_to": [] if customer_lane else staff_candidates(session, task.role, task.customer_id)}
+
+
 def get_case_story(ctx: Context, instance_id: int, actor: Actor = SYSTEM) -> dict:
     """The case's story (see the module docstring) as a plain view dict.
 
@@ -140,20 +150,21 @@ def get_case_story(ctx: Context, instance_id: int, actor: Actor = SYSTEM) -> dic
         row, events, tasks, timers = _load(session, actor, instance_id)
         version = session.scalar(select(ProcessVersion.version).where(ProcessVersion.id == row.process_version_id))
         names = element_names(session, row.process_version_id)
+        customer_name = session.scalar(select(Customer.name).where(Customer.id == row.customer_id)) \
+            if row.customer_id is not None else None
         kinds = element_kinds(session, row.process_version_id)
         people = PeopleNames(session, row.customer_id, [e.actor for e in events])
-        open_tasks = [{"id": t.id, "element_id": t.element_id, "name": t.name, "lane": t.lane,
-                       "since": iso(t.created_at), "due_at": iso(t.due_at),
-                       "may_complete": may_complete(session, t.role, t.customer_id)} for t in tasks]
+        open_tasks = [_task_view(session, t) for t in tasks]
         timeline = _timeline(ctx, events, names, kinds, people)
     position = [t["element_id"] for t in open_tasks] + [t.element_id for t in timers]
     if row.error_element:
         position.append(row.error_element)
     return {
         "id": row.id, "process_id": row.process_id, "version": version, "status": row.status,
-        "case_status": row.case_status, "customer_id": row.customer_id, "created_at": iso(row.created_at),
+        "case_status": row.case_status, "customer_id": row.customer_id, "customer_name": customer_name,
+        "title": (row.data or {}).get("title"), "created_at": iso(row.created_at),
         "ended_at": iso(row.ended_at), "variables": row.data or {}, "timeline": timeline, "open_tasks": open_tasks,
-        "timers": [{"element_id": t.element_id, "name": names.get(t.element_id, t.element_id),
+        "timers": [{"id": t.id, "element_id": t.element_id, "name": names.get(t.element_id, t.element_id),
                     "due_at": iso(t.due_at), "when": _when(t.due_at, ctx)} for t in timers],
         "error": {"element_id": row.error_element, "element_name": names.get(row.error_element or "",
                                                                                row.error_element),

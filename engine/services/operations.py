@@ -4,7 +4,8 @@ Each public function is one transaction under the instance's row lock (FOR UPDAT
 serializes writers) and bumps its version counter, so of two operators on the same case exactly one wins and
 the other gets a clear answer. Admins act on every case, managers on their own customers' cases (out of scope
 is NotFound, as an unknown id), employees and contacts not at all (NotAllowed); the system (CLI) acts on all.
-Every action is an instance_event with the actor and, where one is required, the reason.
+Every action is an instance_event with the actor and, where one is required, the reason. The case's scope is
+checked before the input (reason, name, value), so a case out of scope is NotFound whatever is posted.
 """
 
 import json
@@ -132,10 +133,10 @@ def reassign_task(ctx: Context, actor: Actor, task_id: int, to_staff_id: int, re
         see the case, or already has it; the task is decided. :raises ConcurrentUpdate: see claim_task.
     """
     _ensure_operator(actor)
-    reason = check_reason(reason)
     with ctx.uow() as uow, conflicts():
         session = uow.session
-        human, row = _locked_open_task(session, actor, task_id)
+        human, row = _locked_open_task(session, actor, task_id)  # out of scope: NotFound before any input check
+        reason = check_reason(reason)
         _refuse_customer_lane(human)
         target = session.get(StaffUser, to_staff_id)
         if target is None:
@@ -173,7 +174,6 @@ def fire_timer_now(ctx: Context, actor: Actor, timer_id: int, reason: str) -> di
     :raises ConcurrentUpdate: the case changed under its lock.
     """
     _ensure_operator(actor)
-    reason = check_reason(reason)
     with ctx.uow() as uow, conflicts():
         session = uow.session
         found = session.execute(select(Timer.instance_id, Timer.spiff_task_id, Timer.element_id).where(
@@ -181,6 +181,7 @@ def fire_timer_now(ctx: Context, actor: Actor, timer_id: int, reason: str) -> di
         if found is None:
             raise NotFound(f"no timer {timer_id}")
         row, key = _locked_case(session, actor, found.instance_id)
+        reason = check_reason(reason)
         if row.status != InstanceStatus.RUNNING:
             raise InvalidInput(f"instance {row.id} is {row.status}; its timers do not fire")
         loaded = runtime.load(session, row, ctx.clock, ctx.settings, key)
@@ -212,10 +213,10 @@ def retry_instance(ctx: Context, actor: Actor, instance_id: int, reason: str, ne
     :raises ConcurrentUpdate: the case changed under its lock.
     """
     _ensure_operator(actor)
-    reason = check_reason(reason)
     with ctx.uow() as uow, conflicts():
         session = uow.session
         row, key = _locked_case(session, actor, instance_id)
+        reason = check_reason(reason)
         if row.status != InstanceStatus.ERROR:
             raise InvalidInput(f"instance {instance_id} is {row.status}, not in error: nothing to retry")
         loaded = runtime.load(session, row, ctx.clock, ctx.settings, key)
@@ -239,10 +240,9 @@ def cancel_case(ctx: Context, actor: Actor, instance_id: int, reason: str) -> di
     :raises InvalidInput: no reason, or the case has ended. :raises ConcurrentUpdate: see claim_task.
     """
     _ensure_operator(actor)
-    reason = check_reason(reason)
     with ctx.uow() as uow, conflicts():
         _locked_case(uow.session, actor, instance_id)
-        row = cancel_locked(ctx, uow.session, instance_id, actor, reason)
+        row = cancel_locked(ctx, uow.session, instance_id, actor, check_reason(reason))
         view = {"instance_id": row.id, "status": row.status}
         uow.commit()
         return view
@@ -275,10 +275,10 @@ def set_variable(ctx: Context, actor: Actor, instance_id: int, name: str, value_
         case has ended. :raises ConcurrentUpdate: see claim_task.
     """
     _ensure_operator(actor)
-    name, value, reason = check_variable_name(name), parse_value(value_json), check_reason(reason)
     with ctx.uow() as uow, conflicts():
         session = uow.session
-        row, key = _locked_case(session, actor, instance_id)
+        row, key = _locked_case(session, actor, instance_id)  # out of scope: NotFound before any input check
+        name, value, reason = check_variable_name(name), parse_value(value_json), check_reason(reason)
         if row.status not in (InstanceStatus.RUNNING, InstanceStatus.ERROR):
             raise InvalidInput(f"instance {instance_id} is {row.status}: its variables can no longer change")
         check_variables(ctx, {**(row.data or {}), name: value}, "value")

@@ -59,6 +59,17 @@ class PeopleNames:
         return actor
 
 
+def staff_candidates(session: Session, role: str | None, customer_id: int | None) -> list[tuple[int, str]]:
+    """(id, name) of the active staff who may complete an open staff- or manager-lane task of this role and
+    customer (a bounded list): whom an operator may reassign it to. None for the Customer lane."""
+    roles = [staff_role for staff_role, lanes in ACTOR_ROLES.items() if role in lanes]
+    candidates = session.execute(select(StaffUser.id, StaffUser.name, StaffUser.role).where(
+        StaffUser.active.is_(True), StaffUser.role.in_(roles)).order_by(StaffUser.name).limit(MAX_CANDIDATES)).all()
+    return [(staff.id, staff.name) for staff in candidates
+            if staff.role == StaffRole.ADMIN or customer_id is None or session.scalar(
+                select(Customer.id).where(Customer.id == customer_id, visible_customer(staff))) is not None]
+
+
 def may_complete(session: Session, role: str | None, customer_id: int | None) -> list[str]:
     """The names of who may complete an open task of this lane role and customer (a bounded list)."""
     if role == "customer":
@@ -66,12 +77,4 @@ def may_complete(session: Session, role: str | None, customer_id: int | None) ->
             return []
         customer = session.get(Customer, customer_id)
         return [f"{c.name} ({customer.name})" for c in approver_contacts(session, customer_id)]
-    roles = [staff_role for staff_role, lanes in ACTOR_ROLES.items() if role in lanes]
-    candidates = session.execute(select(StaffUser.id, StaffUser.name, StaffUser.role).where(
-        StaffUser.active.is_(True), StaffUser.role.in_(roles)).order_by(StaffUser.name).limit(MAX_CANDIDATES)).all()
-    names = []
-    for staff in candidates:
-        if staff.role == StaffRole.ADMIN or customer_id is None or session.scalar(
-                select(Customer.id).where(Customer.id == customer_id, visible_customer(staff))) is not None:
-            names.append(staff.name)
-    return names
+    return [name for _id, name in staff_candidates(session, role, customer_id)]

@@ -72,3 +72,23 @@ def live_server_with_mailbox(live_ctx):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+def watch_page(page, worst_status: int = 500) -> list[str]:
+    """Collect what a page gets wrong while a test drives it: console errors, uncaught errors, CSP violations (as
+    console errors) and responses of `worst_status` or worse; a test asserts the list is empty at the end."""
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))  # Chromium's own request, not the page's
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= worst_status else None)
+    page.add_init_script("document.addEventListener('securitypolicyviolation', (e) => "
+                         "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
+    return problems
+
+
+def log_in_staff(page, base_url: str, email: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()

@@ -46,6 +46,7 @@ def demo(tmp_path_factory):
                  for model in (Customer, Job, Registration, Visit, Invoice)}
         first["InvoiceCustomer"] = session.scalar(select(Invoice.customer_id).where(Invoice.id == first["Invoice"]))
         first["Task"] = session.scalar(select(HumanTask.id).where(HumanTask.role == "manager").limit(1))
+        first["Case"] = session.scalar(select(HumanTask.instance_id).where(HumanTask.id == first["Task"]))
         first["Portal"] = session.scalar(select(Job.customer_id).where(Job.approval_instance_id.is_not(None))
                                          .order_by(Job.id).limit(1))
     server = make_server("127.0.0.1", 0, create_app(ctx=ctx, config={"DEV_MAILBOX": True}), threaded=True)
@@ -70,7 +71,7 @@ def staff_pages(ids: dict) -> list[str]:
         "/registrations/new?kind=mileage", f"/jobs/{job}", f"/jobs/{job}/edit", "/visits", "/visits/new",
         f"/visits/{visit}", "/approvals", "/settings", "/settings/email-templates",
         "/settings/email-templates/approval_request_to_customer", "/staff-users", "/staff-users/new",
-        "/dev/mailbox",
+        "/dev/mailbox", "/instances/", f"/instances/{ids['Case']}",
     ]
 
 

@@ -27,6 +27,7 @@ from engine.services.deployments import deploy_file
 from engine.services.staff_auth import create_staff_user
 from tests.approval_fixtures import add_hours
 from tests.conftest import ROOT
+from tests.e2e.conftest import log_in_staff, watch_page
 
 PASSWORD = "correct horse battery"
 CONTACT = "dana@millhouse.example"
@@ -187,18 +188,8 @@ def test_a_manager_models_checks_dry_runs_deploys_and_binds_a_two_step_job_appro
     mia, mill, job = _setup(live_ctx)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))  # Chromium's own request, not the page's
-    problems = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None)
-    page.add_init_script("document.addEventListener('securitypolicyviolation', (e) => "
-                         "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
-
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill("mia@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    problems = watch_page(page)
+    log_in_staff(page, live_server, "mia@example.com", PASSWORD)
     page.get_by_role("link", name="Processes", exact=True).click()
     expect(page).to_have_url(f"{live_server}/processes/")
     page.locator("#process-job_approval").get_by_role("link", name="Open in the modeller").click()

@@ -12,7 +12,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.routing import IntegerConverter, Rule
 
-from engine.models import Base, CustomerEmployee, OutboxMessage
+from engine.models import Base, CustomerEmployee, OutboxMessage, Timer
 from engine.services import approvals, customer_extras, customers, jobs, registrations
 from engine.services.email_decisions import sign_link
 from engine.services.inbox import list_open_tasks
@@ -26,7 +26,7 @@ from tests.engine.helpers import JOB_START
 PASSWORD = "correct horse battery"
 LAST = {"staff.logout", "portal.logout"}  # would end the role's session for the requests after them
 # which id of a side fills a URL variable, where the variable's name is not already the key
-KEYS = {("staff", "task_id"): "manager_task_id", ("portal", "task_id"): "customer_task_id"}
+KEYS = {("staff", "task_id"): "manager_task_id", ("portal", "task_id"): "customer_task_id", ("staff", "to"): "user_id"}
 TEMPLATE = "approval_request_to_customer"  # an e-mail template name for /settings/email-templates/<name>
 
 
@@ -84,6 +84,8 @@ def _waiting(ctx, side: Side) -> None:
     with ctx.uow() as uow:
         side.ids["mail_id"] = uow.session.scalar(sa.select(sa.func.min(OutboxMessage.id)).where(
             OutboxMessage.instance_id == side.ids["instance_id"]))
+        side.ids["timer_id"] = uow.session.scalar(sa.select(sa.func.min(Timer.id)).where(
+            Timer.instance_id == side.ids["instance_id"]))
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,14 @@ from webapp import create_app
 TARGET = "narwhal"
 PUBLIC = {"staff.login", "staff.logout", "portal.login", "portal.code", "portal.logout"}
 STAFF_IN_PORTAL = {"portal.staff_view"}  # a portal route for a staff login (admins)
-STAFF_BLUEPRINTS = {"staff", "processes"}  # behind the staff login; every other one but devmail: the portal's
-# one-click links from e-mails: the signed token is the credential; the matrix's token binds the target's task to
-# the other side's contact, so every role gets the portal's "not valid for you" page (410) and nothing changes
+STAFF_BLUEPRINTS = {"staff", "processes", "instances"}  # behind the staff login; every other one but devmail:
+# the portal's one-click links from e-mails: the signed token is the credential; the matrix's token binds the
+# target's task to the other side's contact, so every role gets the portal's "not valid for you" page (410) and
+# nothing changes
 LINK_ROUTES = {"portal.email_decision", "portal.email_decision_post"}
 # a form that names the target's objects in every field a page might read an id or a decision from
-FORM_FIELDS = ("customer_id", "job_id", "contact_id", "employee_id", "registration_id", "task_id", "visit_id")
+FORM_FIELDS = ("customer_id", "job_id", "contact_id", "employee_id", "registration_id", "task_id", "visit_id",
+               "timer_id", "to")
 ROLES = {  # role -> (staff e-mail or None, contact e-mail or None, may see the target)
     "anonymous": (None, None, False),
     "admin": ("ada@example.com", None, True),

@@ -4,6 +4,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.services import inbox, instances, staff_auth, task_context
+from engine.services.staff_scope import OFFICE_ROLES
 from webapp.auth import COOKIE, client_ip, forget_session, login_required, remember_session, safe_next
 from webapp.extensions import get_ctx
 from webapp.input_guard import query_int
@@ -85,7 +86,9 @@ def task_detail(task_id: int):
         return render_template("staff/task.html", task=task, case=case, values=data,
                                errors=field_errors(task["form"], str(err)), message=str(err)), 400
     flash(_done_message(case, data))
-    return redirect(url_for("staff.instance_detail", instance_id=row.id))
+    if g.staff.role not in OFFICE_ROLES:  # the case pages are managers' and admins'
+        return redirect(url_for("staff.inbox"))
+    return redirect(url_for("instances.case", instance_id=row.id))
 
 
 def _done_message(case: dict, data: dict) -> str:
@@ -98,10 +101,3 @@ def _done_message(case: dict, data: dict) -> str:
     verb = {"approve": "Approved", "reject": "Rejected"}.get(decision, "Completed") if isinstance(decision, str) \
         else "Completed"
     return f"{verb}: {what}."
-
-
-@bp.get("/instances/<int:instance_id>", endpoint="instance_detail")
-@login_required
-def instance_detail(instance_id: int):
-    instance = inbox.get_instance(get_ctx(), instance_id, g.actor)
-    return render_template("staff/instance.html", instance=instance)
