@@ -66,7 +66,7 @@ def test_the_inbox_filters_by_customer_and_the_escalation_page_shows_the_case(pa
     expect(page.get_by_role("table").filter(has_text="Mia Manager")).to_contain_text("2:30 h")
     page.get_by_label("Approve").check()
     page.get_by_role("button", name="Complete").click()
-    expect(page.get_by_role("status")).to_have_text("Approved: Job Weekly practice cleaning, Harbour View Dental.")
+    expect(page.locator("p.flash")).to_have_text("Approved: Job Weekly practice cleaning, Harbour View Dental.")
 
 
 def test_a_finished_visit_becomes_hours_once_even_on_a_double_click(page, live_server, live_ctx):
@@ -80,7 +80,7 @@ def test_a_finished_visit_becomes_hours_once_even_on_a_double_click(page, live_s
     _log_in(page, live_server)
     page.goto(f"{live_server}/visits/{visit['id']}")
     page.get_by_role("button", name="Register as hours (2:15 h)").dblclick()
-    expect(page.get_by_role("status")).to_have_text("Registered as hours: 23 Nov, 2:15 h (draft).")
+    expect(page.locator("p.flash")).to_have_text("Registered as hours: 23 Nov, 2:15 h (draft).")
     expect(page.get_by_role("button", name="Register as hours (2:15 h)")).to_have_count(0)
     expect(page.get_by_text("Registered as hours: the registration.")).to_be_visible()
     with live_ctx.uow() as uow:

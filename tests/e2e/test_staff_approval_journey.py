@@ -64,7 +64,7 @@ def test_a_manager_takes_a_customer_from_creation_to_approved_hours(page, live_s
     expect(page.get_by_label("Contact e-mail")).to_have_value(CONTACT_EMAIL)  # the form comes back filled in
     name_field.fill(CUSTOMER)
     page.get_by_role("button", name="Create customer").click()
-    expect(page.get_by_role("status")).to_have_text(f"Customer {CUSTOMER} created.")
+    expect(page.locator("p.flash")).to_have_text(f"Customer {CUSTOMER} created.")
     expect(page.get_by_role("heading", name=CUSTOMER)).to_be_visible()
     customer_id = int(re.search(r"/customers/(\d+)$", page.url).group(1))
     expect(page.get_by_role("row").filter(has_text="Dana Baker")).to_contain_text(CONTACT_EMAIL)
@@ -77,7 +77,7 @@ def test_a_manager_takes_a_customer_from_creation_to_approved_hours(page, live_s
     expect(page.get_by_role("link", name=CUSTOMER)).to_have_count(1)
     page.get_by_role("link", name=CUSTOMER).click()
     page.get_by_role("button", name="Grant portal access").click()
-    expect(page.get_by_role("status")).to_have_text(f"Portal access granted to {CUSTOMER}.")
+    expect(page.locator("p.flash")).to_have_text(f"Portal access granted to {CUSTOMER}.")
     expect(page.get_by_text("portal access granted", exact=True)).to_be_visible()
     invitations = [m for m in list_mail(live_ctx) if m["to"] == CONTACT_EMAIL]
     assert [m["template"] for m in invitations] == ["portal_invitation_to_customer"]
@@ -91,7 +91,7 @@ def test_a_manager_takes_a_customer_from_creation_to_approved_hours(page, live_s
     page.get_by_label("Period end").fill("2026-11-30")
     page.get_by_label("Requires customer approval").check()
     page.get_by_role("button", name="Create job").click()
-    expect(page.get_by_role("status")).to_have_text(f"Job {JOB} created.")
+    expect(page.locator("p.flash")).to_have_text(f"Job {JOB} created.")
     expect(page.get_by_role("row").filter(has_text=JOB)).to_contain_text("required")
 
     # the job page: two hour registrations, one from start and end times, one as a duration
@@ -103,13 +103,13 @@ def test_a_manager_takes_a_customer_from_creation_to_approved_hours(page, live_s
     page.get_by_label("End time").fill("10:30")
     page.get_by_label("Description").fill("Shop windows")
     page.get_by_role("button", name="Register").click()
-    expect(page.get_by_role("status")).to_have_text(f"Registered on {JOB} (draft): 20 Nov, 2:30 h, Shop windows.")
+    expect(page.locator("p.flash")).to_have_text(f"Registered on {JOB} (draft): 20 Nov, 2:30 h, Shop windows.")
     page.get_by_role("link", name="Add hours").click()
     page.get_by_label("Date").fill("2026-11-23")
     page.get_by_label("Or the time worked").fill("1:15")
     page.get_by_label("Description").fill("Skylights")
     page.get_by_role("button", name="Register").click()
-    expect(page.get_by_role("status")).to_have_text(f"Registered on {JOB} (draft): 23 Nov, 1:15 h, Skylights.")
+    expect(page.locator("p.flash")).to_have_text(f"Registered on {JOB} (draft): 23 Nov, 1:15 h, Skylights.")
     hours = page.get_by_role("table", name="Hours", exact=True)
     expect(hours.get_by_role("row").filter(has_text="Shop windows")).to_contain_text("2:30")
     expect(hours.get_by_role("row").filter(has_text="Skylights")).to_contain_text("1:15")
@@ -121,7 +121,7 @@ def test_a_manager_takes_a_customer_from_creation_to_approved_hours(page, live_s
     unsent = page.get_by_role("row").filter(has_text=CUSTOMER).filter(has_text="2 registrations, 3:45 h")
     expect(unsent).to_be_visible()
     page.get_by_role("button", name=f"Send the hours of {CUSTOMER} for approval").click()
-    expect(page.get_by_role("status")).to_contain_text(f"Sent for approval: {HOURS_TITLE}, {CUSTOMER}.")
+    expect(page.locator("p.flash")).to_contain_text(f"Sent for approval: {HOURS_TITLE}, {CUSTOMER}.")
     expect(approval_row(page)).to_contain_text("Awaiting customer")
     expect(approval_row(page)).to_contain_text("7 d 0 h")  # the company's default period, P7D
 
@@ -144,7 +144,7 @@ def test_a_manager_takes_a_customer_from_creation_to_approved_hours(page, live_s
     expect(page.get_by_role("alert")).to_contain_text("answer: required")
     page.get_by_label("Your answer").fill("Yes, from a ladder outside.")
     page.get_by_role("button", name="Send the answer").click()
-    expect(page.get_by_role("status")).to_have_text(f"Answer sent: {HOURS_TITLE}, {CUSTOMER}.")
+    expect(page.locator("p.flash")).to_have_text(f"Answer sent: {HOURS_TITLE}, {CUSTOMER}.")
     page.get_by_role("link", name="Customer approval").click()
     expect(approval_row(page)).to_contain_text("Awaiting customer")
     expect(approval_row(page)).to_contain_text("Answer: Yes, from a ladder outside.")
