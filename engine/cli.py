@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine.bench import run_bench
 from engine.cli_instances import add_instance_commands, add_timer_commands, print_tasks
-from engine.cli_process import add_process_parser
+from engine.cli_process import add_process_parser, parse_lanes
 from engine.cli_tasks import add_instance_actions, add_staff_commands, add_task_commands, add_timer_actions
 from engine.config import Settings
 from engine.demo import run_demo
@@ -44,18 +44,6 @@ def _json_object(text: str | None, what: str) -> dict:
     return value
 
 
-def _lanes(text: str | None) -> dict[str, str]:
-    if not text:
-        return {}
-    mapping = {}
-    for pair in text.split(","):
-        lane, sep, role = pair.partition("=")
-        if not sep or not lane.strip() or not role.strip():
-            raise InvalidInput(f"--lanes takes LANE=ROLE pairs separated by commas, got {pair!r}")
-        mapping[lane.strip()] = role.strip()
-    return mapping
-
-
 def _aware(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
@@ -72,7 +60,7 @@ def cmd_deploy(ctx: Context, args) -> None:
         data = path.read_bytes()
     except OSError as err:
         raise InvalidInput(f"cannot read {path}: {err.strerror}") from None
-    deployed = deploy_file(ctx, CLI_ACTOR, data, path.name, _lanes(args.lanes))
+    deployed = deploy_file(ctx, CLI_ACTOR, data, path.name, parse_lanes(args.lanes))
     for each in deployed:
         state = "deployed" if each.created else "already deployed (same file), unchanged"
         print(f"{each.process_id} version {each.version} {state}")

@@ -44,14 +44,17 @@ def _json(text: str, what: str) -> object:
         raise _Usage(f"{what} is not valid JSON: {err.msg} at character {err.pos}") from None
 
 
-def _lanes(text: str | None) -> dict[str, str]:
+def parse_lanes(text: str | None) -> dict[str, str]:
+    """`--lanes Customer=customer,Accounts=manager` as a mapping (also for `signoff deploy`).
+
+    :raises InvalidInput: a pair that is not LANE=ROLE."""
     mapping = {}
     for pair in (text or "").split(","):
         if not pair.strip():
             continue
         lane, sep, role = pair.partition("=")
         if not sep or not lane.strip() or not role.strip():
-            raise _Usage(f"--lanes takes LANE=ROLE pairs separated by commas, got {pair!r}")
+            raise InvalidInput(f"--lanes takes LANE=ROLE pairs separated by commas, got {pair!r}")
         mapping[lane.strip()] = role.strip()
     return mapping
 
@@ -86,7 +89,7 @@ def cmd_show(ctx: Context, args) -> None:
 
 def cmd_deploy(ctx: Context, args) -> None:
     data = _read(args.file, "FILE")
-    deployed = deploy_file(ctx, CLI_ACTOR, data, Path(args.file).name, _lanes(args.lanes))
+    deployed = deploy_file(ctx, CLI_ACTOR, data, Path(args.file).name, parse_lanes(args.lanes))
     lines = [f"{each.process_id} version {each.version} "
              f"{'deployed' if each.created else 'already deployed (same file), unchanged'}" for each in deployed]
     _out(args, [{"process_id": each.process_id, "version": each.version, "created": each.created}
@@ -102,7 +105,7 @@ def cmd_dry_run(ctx: Context, args) -> None:
     start = _json(args.data, "--data") if args.data else {}
     if not isinstance(start, dict):
         raise _Usage("--data must be a JSON object of start variables")
-    result = dry_run(ctx, data, Path(args.file).name, steps, start, _lanes(args.lanes))
+    result = dry_run(ctx, data, Path(args.file).name, steps, start, parse_lanes(args.lanes))
     lines = [str(p) for p in result.problems] or [
         f"path: {' -> '.join(result.path)}", *(f"mail: {m['template']} to {m['to']}: {m['subject']}"
                                                for m in result.emails),
