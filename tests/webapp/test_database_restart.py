@@ -27,10 +27,13 @@ def pg_ctx(postgres_url, tmp_path):
 
 
 def cut_every_connection(url: str) -> int:
-    """What a server restart does to open connections: terminate every other backend of the database."""
+    """What a server restart does to open connections: terminate every other backend of the database.
+
+    The timeout makes PostgreSQL wait until each backend has gone; without it the call returns while a backend
+    may still answer the pool's ping, and the next query would meet a connection dying mid-request."""
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        cut = conn.exec_driver_sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        cut = conn.exec_driver_sql("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()").scalar()
     admin.dispose()
     return cut
