@@ -5,6 +5,7 @@ Customers, portal access, staff accounts and approvals go through the services (
 mails are queued as in real use); the rest is inserted with the ORM, one transaction per step.
 """
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -80,6 +81,22 @@ JOBS = [
     ("floors", "library", "Floor maintenance", "mia", False, ("sam",),
      ("Machine scrubbed the reading room", "Polished the entrance hall", "Vacuumed the children's corner")),
 ]
+# Jobs sent for approval days ago, so the job approval's diagram shows where cases wait and how long reviews take:
+# (customer, job name, employee, description, contact, days ago sent, hours the review took, decision, comment).
+# Max's two questions wait at "Answer the customer's question".
+HISTORY = [
+    ("harbour", "Lobby floor polishing", "eli", "Polished the lobby floor", "Bram Kok", 24, 6, "approve", ""),
+    ("crust", "Gutter and skylight cleaning", "noor", "Cleaned the gutters and skylights", "Pieter de Bakker", 20,
+     30, "approve", "Thanks, much better."),
+    ("harbour", "Sterilisation room audit clean", "noor", "Audit clean of the sterilisation room", "Hanna Smit",
+     15, 52, "approve", ""),
+    ("crust", "Flour store deep clean", "noor", "Emptied and deep cleaned the flour store", "Lotte Meel", 11, 98,
+     "approve", "Took a while to check, all good."),
+    ("harbour", "X-ray room cleaning", "eli", "Cleaned the X-ray room windows", "Hanna Smit", 3, 20, "query",
+     "Inside too?"),
+    ("crust", "Deep clean after the renovation", "noor", "Deep clean of the new shop floor", "Lotte Meel", 2, 26,
+     "query", "Is the cellar included?"),
+]
 COLOURS = [(40, 110, 160), (70, 140, 80), (150, 90, 50), (120, 80, 150), (60, 60, 60)]
 
 
@@ -116,6 +133,7 @@ def seed_demo_company(ctx: Context) -> DemoLogins | None:
     _finished_visit(ctx, customers["harbour"], jobs["windows"], staff["eli"])
     _documents(ctx, rng, today, customers, staff)
     _approvals(ctx, admin, today, customers, jobs)
+    _history(ctx, admin, customers, staff)
     return DEMO_LOGINS
 
 
@@ -288,6 +306,35 @@ def _approvals(ctx: Context, admin: StaffView, today: date, customers: dict[str,
             {"decision": "query", "comment": "Were the meeting rooms on the 2nd floor included?"})
     send_hours_for_approval(ctx, customers["greenleaf"], staff=admin, period_start=today - timedelta(days=30),
                             period_end=last_sunday, job_id=jobs["office"].id)
+
+
+def _history(ctx: Context, admin: StaffView, customers: dict[str, int], staff: dict[str, StaffView]) -> None:
+    """HISTORY's jobs, each sent for approval and decided on its day: the engine runs on a clock set to those
+    moments, so the tasks' times (what the diagram's review times are computed from) are as if lived."""
+    now = ctx.clock()
+    for key, name, employee, description, contact, days_ago, review_hours, decision, comment in HISTORY:
+        sent = now - timedelta(days=days_ago)
+        with ctx.uow() as uow:
+            manager_id = uow.session.get(Customer, customers[key]).account_manager_id
+            job = Job(customer_id=customers[key], manager_id=manager_id, name=name,
+                      period_start=sent.date() - timedelta(days=7), period_end=sent.date(),
+                      requires_customer_approval=True, approval_status="draft", created_at=sent)
+            uow.session.add(job)
+            uow.session.flush()
+            work_day = sent.date() - timedelta(days=1)
+            uow.session.add(Registration(job_id=job.id, employee_id=staff[employee].id, kind="hours",
+                                         work_date=work_day, description=description, start_time=time(8, 0),
+                                         end_time=time(12, 0), minutes=240, created_at=sent, updated_at=sent))
+            job_id = job.id
+            uow.commit()
+        instance_id = send_job_for_approval(_at(ctx, sent), job_id, staff=admin)
+        _decide(_at(ctx, sent + timedelta(hours=review_hours)), instance_id, customers[key], contact,
+                {"decision": decision, "comment": comment})
+
+
+def _at(ctx: Context, moment: datetime) -> Context:
+    """The context with its clock stopped at `moment`."""
+    return dataclasses.replace(ctx, clock=lambda: moment)
 
 
 def _decide(ctx: Context, instance_id: int, customer_id: int, contact: str, data: dict) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from engine.demo_files import PNG_SIGNATURE, make_pdf, make_png
-from engine.demo_seed import DEMO_PASSWORD, seed_demo_company
+from engine.demo_seed import DEMO_PASSWORD, HISTORY, seed_demo_company
 from engine.models import (
     Contact,
     Customer,
@@ -24,7 +24,8 @@ from engine.models import (
     VisitPhoto,
     WorkflowInstance,
 )
-from engine.services.staff_auth import authenticate
+from engine.services.process_stats import get_process_stats
+from engine.services.staff_auth import authenticate, resolve_session
 
 
 def _count(ctx, model, *where) -> int:
@@ -59,7 +60,7 @@ def test_seeding_creates_a_whole_demo_company_once(ctx, clock):
     assert _count(ctx, Customer, Customer.approval_period.is_not(None)) == 1
     assert _count(ctx, Customer, Customer.account_manager_id.is_(None)) == 0
     assert _count(ctx, CustomerEmployee) > 0 and _count(ctx, JournalEntry) > 0 and _count(ctx, CustomerResource) > 0
-    assert _count(ctx, Job) == 6 and _count(ctx, Job, Job.requires_customer_approval.is_(True)) >= 4
+    assert _count(ctx, Job) == 6 + len(HISTORY) and _count(ctx, Job, Job.requires_customer_approval.is_(True)) >= 4
     today = clock().date()
     with ctx.uow() as uow:
         days = uow.session.execute(select(func.min(Registration.work_date), func.max(Registration.work_date))
@@ -86,6 +87,17 @@ def test_seeding_creates_a_whole_demo_company_once(ctx, clock):
 
     assert seed_demo_company(ctx) is None  # a second call does nothing
     assert _count(ctx, Customer) == 4 and _count(ctx, StaffUser) == 6
+
+
+def test_the_job_approval_diagram_has_cases_waiting_and_reviews_that_took_time(ctx):
+    """What a manager opens first on the monitor: Max's two questions wait at "Answer the customer's question",
+    and his customers' reviews took from hours to days, so the review task has a median and a spread."""
+    seed_demo_company(ctx)
+    max_ = resolve_session(ctx, authenticate(ctx, "max@signoff.test", DEMO_PASSWORD)).actor
+    stats = get_process_stats(ctx, "job_approval", 1, max_)
+    assert stats["answer_query"].waiting == 2
+    review = stats["review_job"]
+    assert review.decided >= 5 and review.median_seconds > 3600 and review.p90_seconds > 2 * review.median_seconds
 
 
 def test_visit_photos_receipts_and_invoice_pdfs_are_valid_files_on_disk(ctx):
