@@ -138,3 +138,23 @@ def due_words(due_at: datetime | None, now: datetime) -> str:
     else:
         amount = _plural(max(1, int(left // 60)), "minutes")
     return f"due in {amount}" if seconds >= 0 else f"overdue by {amount}"
+
+
+_SPAN_UNITS = (("d", 86400), ("h", 3600), ("min", 60))
+
+
+def span_words(seconds: float | None) -> str:
+    """A measured time span, short, in its two largest units: 100800 -> "1 d 4 h", 5400 -> "1 h 30 min",
+    "40 min", "under a minute"; "" for none. For statistics, where a glance matters more than the seconds."""
+    if seconds is None:
+        return ""
+    left = int(seconds)
+    parts = []
+    for unit, size in _SPAN_UNITS:
+        if left >= size or parts:
+            parts.append(f"{left // size} {unit}")
+            left %= size
+        if len(parts) == 2:
+            break
+    shown = [part for part in parts if not part.startswith("0 ")]  # "1 d", not "1 d 0 h"
+    return " ".join(shown) if shown else "under a minute"

@@ -10,7 +10,7 @@ naming the filter. `case_filter` is shared with the migration, which moves the c
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, union
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
@@ -23,6 +23,7 @@ from engine.models import (
     Job,
     ProcessVersion,
     Registration,
+    Timer,
     WorkflowInstance,
 )
 from engine.services.context import Actor, Context
@@ -31,7 +32,7 @@ from engine.services.staff_scope import actor_sees
 
 NEWEST = Keyset("cases", (WorkflowInstance.created_at, WorkflowInstance.id), ("datetime", "int"), descending=True)
 FILTERS = ("process", "version", "status", "case_status", "customer", "job", "started_from", "started_to",
-           "overdue", "in_error")
+           "overdue", "in_error", "waiting_at")
 _YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -49,6 +50,7 @@ class CaseFilter:
     started_to: datetime | None = None  # exclusive: the day after the given date, or the given moment
     overdue: bool = False
     in_error: bool = False
+    waiting_at: str | None = None  # an element id: running cases with an open task or a waiting timer there
 
 
 def parse_number(name: str, text: str) -> int:
@@ -88,7 +90,7 @@ def parse_filter(raw: dict[str, str] | None, zone: tzinfo = UTC) -> CaseFilter:
     if unknown:
         raise InvalidInput(f"{unknown[0]}: not a filter of the case list (filters: {', '.join(FILTERS)})")
     values: dict = {}
-    for name in ("process", "case_status"):
+    for name in ("process", "case_status", "waiting_at"):
         if raw.get(name):
             if len(raw[name]) > 200:
                 raise InvalidInput(f"{name}: longer than 200 characters")
@@ -144,7 +146,18 @@ def case_filter(actor: Actor, chosen: CaseFilter, now: datetime) -> list[ColumnE
     if chosen.overdue:
         clauses.append(exists().where(HumanTask.instance_id == wi.id, HumanTask.status == HumanTaskStatus.OPEN,
                                       HumanTask.due_at < now))
+    if chosen.waiting_at is not None:
+        clauses.append(_waits_at(chosen.waiting_at))
     return clauses
+
+
+def _waits_at(element_id: str) -> ColumnElement[bool]:
+    """A running case with an open task or a waiting timer at the element (what the process monitor counts)."""
+    wi = WorkflowInstance
+    return and_(wi.status == InstanceStatus.RUNNING, or_(
+        exists().where(HumanTask.instance_id == wi.id, HumanTask.status == HumanTaskStatus.OPEN,
+                       HumanTask.element_id == element_id),
+        exists().where(Timer.instance_id == wi.id, Timer.element_id == element_id)))
 
 
 def _waiting_at() -> ColumnElement:

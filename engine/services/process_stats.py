@@ -43,6 +43,7 @@ class ElementStats:
     median_seconds: float | None = None
     p90_seconds: float | None = None
     band: str = ""
+    user_task: bool = False  # the element is a user task (the times and the band are about those)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -144,5 +145,5 @@ def get_process_stats(ctx: Context, process_id: str, version: int, actor: Actor 
         stats[element_id] = ElementStats(
             element_id, name, waiting.get(element_id, 0), timers.get(element_id, 0), n,
             round(median, 1) if median is not None else None, round(p90, 1) if p90 is not None else None,
-            band(p90, fast_below, stuck_from) if is_task else "")
+            band(p90, fast_below, stuck_from) if is_task else "", is_task)
     return stats

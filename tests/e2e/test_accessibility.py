@@ -71,7 +71,7 @@ def staff_pages(ids: dict) -> list[str]:
         "/registrations/new?kind=mileage", f"/jobs/{job}", f"/jobs/{job}/edit", "/visits", "/visits/new",
         f"/visits/{visit}", "/approvals", "/settings", "/settings/email-templates",
         "/settings/email-templates/approval_request_to_customer", "/staff-users", "/staff-users/new",
-        "/dev/mailbox", "/instances/", f"/instances/{ids['Case']}",
+        "/dev/mailbox", "/instances/", f"/instances/{ids['Case']}", "/monitor/?process=job_approval",
     ]
 
 

@@ -59,6 +59,14 @@ def test_each_filter_narrows_the_list(ctx, cases, clock):
     assert ids_of(ctx, overdue="yes") == [first]
 
 
+def test_waiting_at_finds_the_running_cases_with_an_open_task_or_a_timer_at_the_element(ctx, cases):
+    first, _approved, third, _cancelled = cases  # the approved one has left review_job, the cancelled one stopped
+    assert ids_of(ctx, waiting_at="review_job") == [third, first]
+    assert ids_of(ctx, waiting_at="reminder_due") == [third, first]  # a boundary timer, no task
+    assert ids_of(ctx, waiting_at="answer_query") == []
+    assert ids_of(ctx, customer=8, waiting_at="review_job") == [third]
+
+
 def test_the_in_error_and_job_filters(ctx, office, customer, job):
     _, manager = office
     approval = approvals.send_job_for_approval(ctx, job["id"], staff=manager)
@@ -92,6 +100,7 @@ def test_a_manager_and_a_contact_see_only_their_customers_cases(ctx, office, cus
     ({"started_from": "yesterday"}, "started_from"), ({"started_to": "2026-12-01T10:00"}, "started_to"),
     ({"overdue": "maybe"}, "overdue"), ({"colour": "red"}, "colour"), ({"job": "-1"}, "job"),
     ({"started_from": "2026-12-02", "started_to": "2026-12-01"}, "started_to"),
+    ({"waiting_at": "x" * 201}, "waiting_at"),
 ])
 def test_a_bad_filter_value_is_named(filters, named):
     with pytest.raises(InvalidInput, match=f"^{named}: "):

@@ -34,6 +34,7 @@ def test_waiting_counts_and_review_times_are_per_element(ctx, reviewed):
     assert (stats["reminder_due"].timers, stats["period_expired"].timers) == (1, 1)
     assert stats["answer_query"].decided == 0 and stats["answer_query"].band == ""
     assert stats["mark_approved"].band == "" and stats["mark_approved"].waiting == 0
+    assert review.user_task and not stats["mark_approved"].user_task and not stats["reminder_due"].user_task
 
 
 def test_a_period_and_a_customer_narrow_the_times(ctx, reviewed):

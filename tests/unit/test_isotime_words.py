@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.isotime import due_words, duration_words, join_duration, parse_duration, split_duration
+from engine.isotime import due_words, duration_words, join_duration, parse_duration, span_words, split_duration
 
 
 @pytest.mark.parametrize(("iso", "words"), [("P7D", "7 days"), ("P1D", "1 day"), ("P2W", "2 weeks"),
@@ -34,3 +34,10 @@ def test_deadlines_read_relative_to_now():
     assert due_words(now + timedelta(hours=5), now) == "due in 5 hours"
     assert due_words(now - timedelta(days=1, hours=1), now) == "overdue by 1 day"
     assert due_words(None, now) == ""
+
+
+@pytest.mark.parametrize(("seconds", "words"), [(100800, "1 d 4 h"), (86400, "1 d"), (86400 + 59, "1 d"),
+                                                (5400, "1 h 30 min"), (3600, "1 h"), (2400.4, "40 min"),
+                                                (30, "under a minute"), (6 * 86400 + 60, "6 d"), (None, "")])
+def test_a_measured_span_reads_in_its_two_largest_units(seconds, words):
+    assert span_words(seconds) == words
