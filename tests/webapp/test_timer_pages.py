@@ -72,7 +72,8 @@ def test_the_catch_up_choice_is_saved_and_told_in_the_case_history(ctx, world, a
 ])
 def test_a_bad_catch_up_is_refused_and_nothing_changes(ctx, world, as_manager, form, status, message):
     mine, theirs = world
-    data = {"instance_id": theirs if form.pop("theirs", False) else mine, **form}
+    data = {"instance_id": theirs if form.get("theirs") else mine,
+            **{key: value for key, value in form.items() if key != "theirs"}}
     response = as_manager.post("/instances/timers/catch-up", data=data)
     assert response.status_code == status and message in _page(response)
     assert events(ctx, mine, "catch_up_set") == [] and events(ctx, theirs, "catch_up_set") == []
