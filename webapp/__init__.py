@@ -14,6 +14,7 @@ from webapp.devmail import bp as devmail_bp
 from webapp.extensions import CTX_KEY, csrf
 from webapp.instances import bp as instances_bp
 from webapp.monitor import bp as monitor_bp
+from webapp.migrations import bp as migrations_bp
 from webapp.portal import bp as portal_bp
 from webapp.processes import bp as processes_bp
 from webapp.staff import bp as staff_bp
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, con
     app.register_blueprint(processes_bp)
     app.register_blueprint(instances_bp)
     app.register_blueprint(monitor_bp)
+    app.register_blueprint(migrations_bp)
     app.register_blueprint(devmail_bp)  # 404 unless config DEV_MAILBOX (make demo)
     zone = ctx.settings.zone
     app.add_template_filter(lambda value: _when(value, zone), "when")

@@ -11,11 +11,10 @@ to which, and why. A case that cannot move (it waits at, or has passed, an eleme
 that changed meanwhile stays exactly as it was, and the result says why.
 """
 
-from collections import Counter
 from dataclasses import replace
 from uuid import UUID
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,10 +24,12 @@ from engine.services.case_list import case_filter, parse_filter
 from engine.services.context import Actor, Context
 from engine.services.element_names import element_names
 from engine.services.instances import lock_for_advance
+from engine.services.staff_scope import actor_sees
 from engine.workflow import runtime
 from engine.workflow.remap import obstacles, remap
 
 MAX_CASES = 2000  # cases one preview or move looks at; a larger move is done in several calls
+SHOWN_CASES = 10  # case ids listed per place (a page links them); the counts cover every case
 MOVABLE = (InstanceStatus.RUNNING, InstanceStatus.ERROR)
 REASON_CHARS = 500
 
@@ -94,6 +95,26 @@ def _cases(count: int) -> str:
     return f"{count} case{'' if count == 1 else 's'}"
 
 
+def list_migration_versions(ctx: Context, actor: Actor) -> dict[str, list[dict]]:
+    """For the migration form: every process's versions, oldest first, each with how many of its cases could move
+    (running or failed, in the actor's scope): {"job_approval": [{"version": 1, "movable": 14}, ...]}.
+
+    :raises NotAllowed: not an admin.
+    """
+    _ensure_admin(actor)
+    movable = (select(WorkflowInstance.process_version_id, func.count().label("n"))
+               .where(WorkflowInstance.status.in_(MOVABLE), actor_sees(actor, WorkflowInstance.customer_id))
+               .group_by(WorkflowInstance.process_version_id).subquery())
+    query = (select(ProcessVersion.process_id, ProcessVersion.version, func.coalesce(movable.c.n, 0))
+             .outerjoin(movable, movable.c.process_version_id == ProcessVersion.id)
+             .order_by(ProcessVersion.process_id, ProcessVersion.version))
+    versions: dict[str, list[dict]] = {}
+    with ctx.read() as uow:
+        for process_id, version, count in uow.session.execute(query):
+            versions.setdefault(process_id, []).append({"version": version, "movable": count})
+    return versions
+
+
 def preview_migration(ctx: Context, actor: Actor, process_id: str, from_version: int, to_version: int,
                       filters: dict[str, str] | None = None) -> dict:
     """What moving the selected cases would do, grouped by where they wait, with sentences in business terms
@@ -108,27 +129,35 @@ def preview_migration(ctx: Context, actor: Actor, process_id: str, from_version:
         source, target_row = _versions(session, process_id, from_version, to_version)
         target = runtime.process_for(session, target_row.id)
         names = element_names(session, source.id)
-        moves, refusals = Counter(), Counter()
+        moves: dict[str, list[int]] = {}
+        refusals: dict[tuple[str, str], list[int]] = {}
         for instance_id in _case_ids(ctx, session, actor, source, filters):
             row = session.get(WorkflowInstance, instance_id)
             _, position, why = _assess(session, ctx, row, source.bpmn_hash, target, names, to_version)
             if why is None:
-                moves[position] += 1
+                moves.setdefault(position, []).append(instance_id)
             else:
-                refusals[(position, why)] += 1
+                refusals.setdefault((position, why), []).append(instance_id)
     return {"process_id": process_id, "from_version": from_version, "to_version": to_version,
             **_summary(moves, refusals, "will move", "cannot move")}
 
 
-def _summary(moves: Counter, refusals: Counter, moving: str, staying: str) -> dict:
-    """Counts per place and the sentences saying them, most cases first."""
-    sentences = [f"{_cases(n)} waiting at {where} {moving}" for where, n in moves.most_common()]
-    sentences += [f"{_cases(n)} waiting at {where} {staying}, because {why}"
-                  for (where, why), n in refusals.most_common()]
-    return {"will_move": sum(moves.values()), "cannot_move": sum(refusals.values()),
-            "moves": [{"waiting_at": where, "cases": n} for where, n in moves.most_common()],
-            "refusals": [{"waiting_at": where, "reason": why, "cases": n}
-                         for (where, why), n in refusals.most_common()],
+def _most_first(groups: dict) -> list[tuple]:
+    """(key, case ids) of the groups, the most cases first (ties in the order met)."""
+    return sorted(groups.items(), key=lambda item: -len(item[1]))
+
+
+def _summary(moves: dict[str, list[int]], refusals: dict[tuple[str, str], list[int]], moving: str,
+             staying: str) -> dict:
+    """Counts per place, the first SHOWN_CASES case ids of each, and the sentences saying them, most cases first."""
+    sentences = [f"{_cases(len(ids))} waiting at {where} {moving}" for where, ids in _most_first(moves)]
+    sentences += [f"{_cases(len(ids))} waiting at {where} {staying}, because {why}"
+                  for (where, why), ids in _most_first(refusals)]
+    return {"will_move": sum(map(len, moves.values())), "cannot_move": sum(map(len, refusals.values())),
+            "moves": [{"waiting_at": where, "cases": len(ids), "case_ids": ids[:SHOWN_CASES]}
+                      for where, ids in _most_first(moves)],
+            "refusals": [{"waiting_at": where, "reason": why, "cases": len(ids), "case_ids": ids[:SHOWN_CASES]}
+                         for (where, why), ids in _most_first(refusals)],
             "summary": sentences or ["no running case of this version matches"]}
 
 
@@ -190,14 +219,16 @@ def migrate_cases(ctx: Context, actor: Actor, process_id: str, from_version: int
         source, target_row = _versions(session, process_id, from_version, to_version)
         names = element_names(session, source.id)
         ids = _case_ids(ctx, session, actor, source, filters)
-    moved, refused, moves, refusals = [], {}, Counter(), Counter()
+    moved, refused = [], {}
+    moves: dict[str, list[int]] = {}
+    refusals: dict[tuple[str, str], list[int]] = {}
     for instance_id in ids:
         position, why = _move_one(ctx, actor, instance_id, source, target_row, names, reason)
         if why is None:
             moved.append(instance_id)
-            moves[position] += 1
+            moves.setdefault(position, []).append(instance_id)
         else:
             refused[instance_id] = why
-            refusals[(position, why)] += 1
+            refusals.setdefault((position, why), []).append(instance_id)
     return {"process_id": process_id, "from_version": from_version, "to_version": to_version,
             "moved": moved, "refused": refused, **_summary(moves, refusals, "moved", "stayed")}

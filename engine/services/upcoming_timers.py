@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.isotime import iso
+from engine.isotime import due_words, iso
 from engine.models import (
     CatchUp,
     Customer,
@@ -86,6 +86,7 @@ def list_upcoming_timers(ctx: Context, actor: Actor, process_id: str = "", curso
             "id": timer.id, "instance_id": timer.instance_id, "process_id": process, "customer_name": customer,
             "element_id": timer.element_id, "element_name": names[version].get(timer.element_id, timer.element_id),
             "kind": "reminder" if reminder else "deadline", "due_at": iso(timer.due_at),
+            "due_words": due_words(timer.due_at, now),
             "missed": timer.due_at < now - CATCH_UP_GRACE,
             "catch_up": (choice or CatchUp.REPLAY) if reminder else "always"})
     return Page(views, after, before)

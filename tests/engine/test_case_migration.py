@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.models import ProcessVersion
-from engine.services.case_migration import migrate_cases, preview_migration
+from engine.services.case_migration import list_migration_versions, migrate_cases, preview_migration
 from engine.services.context import SYSTEM, Actor
 from engine.services.deployments import deploy_file
 from engine.services.instances import complete_task, start_instance
@@ -165,3 +165,16 @@ def test_a_move_and_a_decision_at_the_same_moment_both_land_once(ctx, versions):
     else:  # the decision came first: the finished case stayed on version 1 (selected before it finished, or not)
         assert migrated == [] and version_of(ctx, row) == 1
         assert moved["refused"] in ({}, {iid: "it changed meanwhile (finished, cancelled or moved)"})
+
+
+def test_the_preview_lists_the_cases_per_place_and_the_form_knows_which_versions_have_cases(ctx, versions):
+    waiting, asked = start(ctx), start(ctx)
+    ask_question(ctx, asked)
+    versions(without_answer_query())
+    preview = preview_migration(ctx, ADMIN, "job_approval", 1, 2)
+    assert [m["case_ids"] for m in preview["moves"]] == [[waiting]]
+    assert [r["case_ids"] for r in preview["refusals"]] == [[asked]]
+    assert list_migration_versions(ctx, ADMIN)["job_approval"] == [{"version": 1, "movable": 2},
+                                                                    {"version": 2, "movable": 0}]
+    with pytest.raises(NotAllowed):
+        list_migration_versions(ctx, MANAGER)

@@ -19,7 +19,7 @@ TARGET = "narwhal"
 PUBLIC = {"staff.login", "staff.logout", "portal.login", "portal.code", "portal.logout"}
 STAFF_IN_PORTAL = {"portal.staff_view"}  # a portal route for a staff login (admins)
 # behind the staff login (every other blueprint but devmail is behind the portal's)
-STAFF_BLUEPRINTS = {"staff", "processes", "instances", "monitor"}
+STAFF_BLUEPRINTS = {"staff", "processes", "instances", "monitor", "migrations"}
 # the portal's one-click links from e-mails: the signed token is the credential; the matrix's token binds the
 # target's task to the other side's contact, so every role gets the portal's "not valid for you" page (410) and
 # nothing changes

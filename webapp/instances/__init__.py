@@ -1,5 +1,6 @@
 """The instances blueprint (/instances, managers and admins): the case list with its filters (pages.py), the
-case page with its diagram and story in words (pages.py), and the operator actions on a case (actions.py)."""
+case page with its diagram and story in words (pages.py), the operator actions on a case (actions.py), and the
+upcoming timers across cases with their catch-up choices (timers.py)."""
 
 from flask import Blueprint
 
@@ -13,4 +14,4 @@ def _old_endpoint(state) -> None:
     state.app.add_url_rule("/instances/<int:instance_id>", endpoint="staff.instance_detail", build_only=True)
 
 
-from webapp.instances import actions, pages  # noqa: E402, F401, I001 - register the routes on bp
+from webapp.instances import actions, pages, timers  # noqa: E402, F401, I001 - register the routes on bp

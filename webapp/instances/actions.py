@@ -7,7 +7,7 @@ from flask import flash, g, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from engine.services import operations
-from webapp.auth import office_required
+from webapp.auth import office_required, safe_next
 from webapp.extensions import get_ctx
 from webapp.input_guard import parse_int
 from webapp.instances import bp
@@ -26,8 +26,10 @@ def _reason() -> str:
 
 
 def _back(instance_id: int, message: str):
+    """Flash the outcome; back to the page the form came from when it says so (`next`, a path of this site:
+    the timers page), else to the case page."""
     flash(message)
-    return redirect(url_for("instances.case", instance_id=instance_id), 303)
+    return redirect(safe_next(request.form.get("next")) or url_for("instances.case", instance_id=instance_id), 303)
 
 
 @bp.post("/<int:instance_id>/claim", endpoint="claim")
