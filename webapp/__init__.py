@@ -13,8 +13,8 @@ from webapp import auth, errors, input_guard, security
 from webapp.devmail import bp as devmail_bp
 from webapp.extensions import CTX_KEY, csrf
 from webapp.instances import bp as instances_bp
-from webapp.monitor import bp as monitor_bp
 from webapp.migrations import bp as migrations_bp
+from webapp.monitor import bp as monitor_bp
 from webapp.portal import bp as portal_bp
 from webapp.processes import bp as processes_bp
 from webapp.staff import bp as staff_bp
