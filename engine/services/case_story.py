@@ -8,9 +8,9 @@ variables, the open tasks and who may complete them, the timers and when they fi
 taken and the current position (element ids) for the diagram. Only derived rows are read, never the state.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
@@ -18,8 +18,9 @@ from engine.isotime import iso
 from engine.models import Customer, HumanTask, HumanTaskStatus, InstanceEvent, ProcessVersion, Timer, WorkflowInstance
 from engine.services.context import SYSTEM, Actor, Context
 from engine.services.element_names import element_kinds, element_names
-from engine.services.people import PeopleNames, may_complete, staff_candidates
+from engine.services.people import PeopleNames, may_complete, reassign_candidates
 from engine.services.staff_scope import actor_sees
+from engine.services.task_offer import findable_by
 
 QUOTE_CHARS = 200
 MAX_EVENTS = 2000  # the newest events a story shows; a case older than that shows its latest part
@@ -60,6 +61,8 @@ def _sentence(event: InstanceEvent, names: dict[str, str], kinds: dict[str, str]
     if kind == "task_ready":
         return "main", f"Waiting at {name}"
     if kind == "task_completed":
+        if isinstance(data.get("on_behalf_of"), str):
+            who = f"{who}, on behalf of {people.name(data['on_behalf_of'])}"
         return "main", _task_sentence(who, name, data)
     if kind == "task_withdrawn":
         return "detail", f"{name} withdrawn"
@@ -115,9 +118,13 @@ def _timeline(ctx: Context, events: list[InstanceEvent], names, kinds, people: P
     return _merge_outcomes(lines)
 
 
-def _load(session: Session, actor: Actor, instance_id: int):
+def _load(session: Session, actor: Actor, instance_id: int, today: date):
+    """The case if in the actor's scope, or if one of its tasks is findable by the actor (a stand-in reads the
+    cases of what it stands in for), with its newest events, open tasks and timers."""
+    findable_task = exists(select(HumanTask.id).where(HumanTask.instance_id == WorkflowInstance.id,
+                                                      findable_by(actor, today)))
     row = session.scalar(select(WorkflowInstance).where(
-        WorkflowInstance.id == instance_id, actor_sees(actor, WorkflowInstance.customer_id)))
+        WorkflowInstance.id == instance_id, or_(actor_sees(actor, WorkflowInstance.customer_id), findable_task)))
     if row is None:
         raise NotFound(f"no instance {instance_id}")
     events = list(session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance_id)
@@ -130,31 +137,35 @@ def _load(session: Session, actor: Actor, instance_id: int):
     return row, events, tasks, timers
 
 
-def _task_view(session: Session, task: HumanTask) -> dict:
-    """An open task with who may complete it and, for staff lanes, whom an operator may reassign it to."""
+def _task_view(session: Session, task: HumanTask, today: date, sender_id: int | None) -> dict:
+    """An open task with who may complete it (stand-ins too), who may not by the separation of duties, and, for
+    staff lanes, whom an operator may reassign it to (holiday cover too)."""
     customer_lane = task.role == "customer"
+    may, may_not = may_complete(session, task, today, sender_id)
     return {"id": task.id, "element_id": task.element_id, "name": task.name, "lane": task.lane,
             "since": iso(task.created_at), "due_at": iso(task.due_at), "customer_lane": customer_lane,
-            "may_complete": may_complete(session, task.role, task.customer_id),
-            "assignee_staff_id": task.assignee_staff_id,
-            "reassign_to": [] if customer_lane else staff_candidates(session, task.role, task.customer_id)}
+            "may_complete": may, "may_not_complete": may_not, "assignee_staff_id": task.assignee_staff_id,
+            "reassign_to": [] if customer_lane else reassign_candidates(session, task, today)}
 
 
 def get_case_story(ctx: Context, instance_id: int, actor: Actor = SYSTEM) -> dict:
     """The case's story (see the module docstring) as a plain view dict.
 
-    :raises NotFound: unknown instance, or a case of a customer outside the actor's scope.
+    :raises NotFound: unknown instance, or a case of a customer outside the actor's scope (unless the actor
+        stands in today for someone one of its tasks is offered to).
     """
+    today = ctx.clock().date()
     with ctx.read() as uow:
         session = uow.session
-        row, events, tasks, timers = _load(session, actor, instance_id)
+        row, events, tasks, timers = _load(session, actor, instance_id, today)
         version = session.scalar(select(ProcessVersion.version).where(ProcessVersion.id == row.process_version_id))
         names = element_names(session, row.process_version_id)
         customer_name = session.scalar(select(Customer.name).where(Customer.id == row.customer_id)) \
             if row.customer_id is not None else None
         kinds = element_kinds(session, row.process_version_id)
-        people = PeopleNames(session, row.customer_id, [e.actor for e in events])
-        open_tasks = [_task_view(session, t) for t in tasks]
+        people = PeopleNames(session, row.customer_id, [e.actor for e in events] + [
+            (e.data or {}).get("on_behalf_of") for e in events if e.kind == "task_completed"])
+        open_tasks = [_task_view(session, t, today, row.started_by_staff_id) for t in tasks]
         timeline = _timeline(ctx, events, names, kinds, people)
     position = [t["element_id"] for t in open_tasks] + [t.element_id for t in timers]
     if row.error_element:

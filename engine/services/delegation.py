@@ -89,6 +89,22 @@ def list_delegations(ctx: Context, actor: Actor, staff_id: int) -> list[dict]:
         return [_view(r, people[r.staff_id], people[r.stand_in_id]) for r in rows]
 
 
+def list_stand_in_choices(ctx: Context, actor: Actor, staff_id: int) -> dict:
+    """The staff member (id, name) and whom it may name as its stand-in: the other active staff, by name.
+
+    :raises NotAllowed: see _may_set_for. :raises NotFound: an unknown staff member.
+    """
+    _may_set_for(actor, staff_id)
+    with ctx.read() as uow:
+        session = uow.session
+        staff = session.get(StaffUser, staff_id)
+        if staff is None:
+            raise NotFound(f"no staff member {staff_id}")
+        others = session.execute(select(StaffUser.id, StaffUser.name).where(
+            StaffUser.active.is_(True), StaffUser.id != staff_id).order_by(StaffUser.name, StaffUser.id)).all()
+        return {"id": staff.id, "name": staff.name, "choices": [(other.id, other.name) for other in others]}
+
+
 def end_delegation(ctx: Context, actor: Actor, delegation_id: int) -> None:
     """End a stand-in period now (yesterday becomes its last day; one not begun yet is removed).
 

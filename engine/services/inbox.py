@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import distinct, select
 
-from engine.errors import NotFound
+from engine.errors import NotAllowed, NotFound
 from engine.isotime import due_words, iso
 from engine.models import (
     Customer,
@@ -17,8 +17,16 @@ from engine.models import (
 )
 from engine.services.context import SYSTEM, Actor, Context
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
-from engine.services.staff_scope import actor_sees, get_actor_task
-from engine.services.task_offer import offered_to, previous_completer, separation_problem
+from engine.services.staff_scope import actor_sees
+from engine.services.task_offer import (
+    check_may_complete,
+    get_findable_task,
+    offered_to,
+    on_behalf_name,
+    previous_completer,
+    separation_problem,
+    standing_in_for,
+)
 
 DUE_SOON = timedelta(days=2)
 BY_ID = Keyset("tasks", (HumanTask.id,), ("int",))
@@ -65,14 +73,15 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
     else; its own; those of whom it stands in for: engine.services.task_offer), soonest deadline first (then by
     id), with process id, urgency, the customer's name, the case's title (its job or period) and the deadline in
     words ("due in 2 days"); optionally of one customer. `not_offered` says in words why the declared separation
-    of duties keeps the actor from completing one ("" when it does not).
+    of duties keeps the actor from completing one ("" when it does not); `standing_in_for` names whom a task is
+    offered to the actor for, when it is offered through a stand-in period only (else "").
 
     `due` is "" (all), "soon" (overdue or due within two days) or "overdue"; any other value lists all.
     :raises InvalidInput: a cursor that is not a page link of this list with these filters.
     """
     now = ctx.clock()
     query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data, Customer.name,
-                    WorkflowInstance.started_by_staff_id, previous_completer())
+                    WorkflowInstance.started_by_staff_id, previous_completer(), standing_in_for(actor, now.date()))
              .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
              .outerjoin(Customer, Customer.id == HumanTask.customer_id)
              .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, now.date())))
@@ -91,8 +100,9 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
     return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now),
                   "customer_name": customer_name or "", "case_title": (data or {}).get("title") or "",
                   "due_words": due_words(task.due_at, now), "assignee_staff_id": task.assignee_staff_id,
-                  "not_offered": separation_problem(task.separation, actor, sender, previous)}
-                 for task, process, data, customer_name, sender, previous in rows], after, before)
+                  "not_offered": separation_problem(task.separation, actor, sender, previous),
+                  "standing_in_for": stand_in_for or ""}
+                 for task, process, data, customer_name, sender, previous, stand_in_for in rows], after, before)
 
 
 def list_inbox_customers(ctx: Context, actor: Actor) -> list[tuple[int, str]]:
@@ -113,14 +123,24 @@ def list_process_ids(ctx: Context) -> list[str]:
 
 
 def get_task(ctx: Context, task_id: int, actor: Actor) -> dict:
-    """One human task (any status) that `actor` may act on, with its status.
+    """One human task (any status) that `actor` may act on, with its status; `not_offered` says in words why the
+    actor may not complete it (assigned to someone else, the separation of duties; "" when it may), and
+    `standing_in_for` whom it completes it for (a stand-in period; else "").
 
-    :raises NotFound: unknown id, or a task of a case outside the actor's customers.
+    :raises NotFound: unknown id, or a task the actor may not read (engine.services.task_offer.findable_by).
     :raises NotAllowed: the task belongs to another lane.
     """
-    with ctx.uow() as uow:
-        task = get_actor_task(uow.session, actor, task_id)
-        return {**_task_view(task), "status": task.status}
+    today = ctx.clock().date()
+    with ctx.read() as uow:
+        session = uow.session
+        task = get_findable_task(session, actor, task_id, today)
+        row = session.get(WorkflowInstance, task.instance_id)
+        try:
+            on_behalf_of, problem = check_may_complete(session, actor, task, row, today), ""
+        except NotAllowed as err:
+            on_behalf_of, problem = None, str(err)
+        return {**_task_view(task), "status": task.status, "not_offered": problem,
+                "standing_in_for": on_behalf_name(on_behalf_of) if on_behalf_of else ""}
 
 
 def get_instance(ctx: Context, instance_id: int, actor: Actor = SYSTEM) -> dict:

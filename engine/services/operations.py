@@ -10,6 +10,7 @@ checked before the input (reason, name, value), so a case out of scope is NotFou
 
 import json
 import keyword
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from engine.services.instances import advance, cancel_locked, check_variables, c
 from engine.services.retry_version import newest_version_for_retry
 from engine.services.staff_auth import StaffView
 from engine.services.staff_scope import actor_sees
+from engine.services.task_offer import stand_ins_for_task
 from engine.services.timers import fire_timer_task
 from engine.workflow import runtime
 from engine.workflow.timers import make_due_now
@@ -130,7 +132,8 @@ def reassign_task(ctx: Context, actor: Actor, task_id: int, to_staff_id: int, re
 
     :raises NotAllowed: see _ensure_operator. :raises NotFound: unknown task or staff member, or out of scope.
     :raises InvalidInput: no reason; the Customer lane; the staff member is inactive, of another lane, cannot
-        see the case, or already has it; the task is decided. :raises ConcurrentUpdate: see claim_task.
+        see the case (and stands in today for no one who could take it), or already has it; the task is
+        decided. :raises ConcurrentUpdate: see claim_task.
     """
     _ensure_operator(actor)
     with ctx.uow() as uow, conflicts():
@@ -141,7 +144,7 @@ def reassign_task(ctx: Context, actor: Actor, task_id: int, to_staff_id: int, re
         target = session.get(StaffUser, to_staff_id)
         if target is None:
             raise NotFound(f"to: no staff member {to_staff_id}")
-        _check_assignee(session, human, target)
+        _check_assignee(session, human, target, ctx.clock().date())
         before = human.assignee_staff_id
         human.assignee_staff_id = target.id
         _record(session, ctx, row, "task_reassigned", actor, human.element_id,
@@ -152,12 +155,17 @@ def reassign_task(ctx: Context, actor: Actor, task_id: int, to_staff_id: int, re
         return view
 
 
-def _check_assignee(session: Session, human: HumanTask, target: StaffUser) -> None:
-    """:raises InvalidInput: the staff member cannot take the task (named, with why)."""
+def _check_assignee(session: Session, human: HumanTask, target: StaffUser, today: date) -> None:
+    """Someone of the lane who sees the case, or holiday cover: who stands in today for such a one.
+
+    :raises InvalidInput: the staff member cannot take the task (named, with why).
+    """
     if not target.active:
         raise InvalidInput(f"to: {target.name} is not active")
     if human.assignee_staff_id == target.id:
         raise InvalidInput(f"to: task {human.id} is already assigned to {target.name}")
+    if any(cover["id"] == target.id for cover in stand_ins_for_task(session, human, today, offered=False)):
+        return
     target_actor = StaffView(target.id, target.email, target.name, target.role, False).actor
     if not target_actor.can_complete(human.role, human.customer_id):
         raise InvalidInput(f"to: {target.name} ({target.role}) does not work in the {human.lane} lane")

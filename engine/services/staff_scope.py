@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, false, select, true, union
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import NotAllowed, NotFound
-from engine.models import Customer, CustomerEmployee, HumanTask, Job, StaffRole
+from engine.models import Customer, CustomerEmployee, Job, StaffRole
 from engine.services.context import Actor
 
 OFFICE_ROLES = frozenset({StaffRole.ADMIN, StaffRole.MANAGER})
@@ -69,20 +69,6 @@ def actor_sees(actor: Actor, customer_id: ColumnElement) -> ColumnElement[bool]:
     if actor.staff_id is not None:
         return customer_id.in_(_own_customer_ids(actor.staff_id, actor.staff_role or ""))
     return customer_id.in_(sorted(actor.customer_ids)) if actor.customer_ids else false()
-
-
-def get_actor_task(session: Session, actor: Actor, task_id: int) -> HumanTask:
-    """A human task the actor may act on: in its scope and of one of its lanes.
-
-    :raises NotFound: no such task, or one of a case outside the actor's scope.
-    :raises NotAllowed: the task is in the actor's scope but belongs to another lane.
-    """
-    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id, actor_sees(actor, HumanTask.customer_id)))
-    if task is None:
-        raise NotFound(f"no task {task_id}")
-    if not actor.can_complete(task.role, task.customer_id):
-        raise NotAllowed(f"task {task_id} belongs to another lane ({task.lane})")
-    return task
 
 
 def get_visible_customer(session: Session, staff: StaffMember, customer_id: int) -> Customer:

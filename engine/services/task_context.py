@@ -15,7 +15,7 @@ from engine.services.approval_board import conversations
 from engine.services.context import Actor, Context
 from engine.services.portal_scope import KIND_SECTIONS
 from engine.services.portal_views import _evidence
-from engine.services.staff_scope import get_actor_task
+from engine.services.task_offer import get_findable_task
 from engine.services.work_fields import duration_text, money_text
 
 # staff see every kind of work and every visit, whatever the portal shows the customer
@@ -52,12 +52,12 @@ def get_task_context(ctx: Context, task_id: int, actor: Actor) -> dict:
     """The case behind task `task_id`: customer, subject, registrations with evidence, the open question (the
     latest "query" when the task answers one) and the whole conversation, oldest first.
 
-    :raises NotFound: unknown task, or a task of a case outside the actor's customers.
+    :raises NotFound: unknown task, or one the actor may not read (task_offer.findable_by: a stand-in reads it).
     :raises NotAllowed: the task belongs to another lane.
     """
     with ctx.read() as uow:
         session = uow.session
-        task = get_actor_task(session, actor, task_id)
+        task = get_findable_task(session, actor, task_id, ctx.clock().date())
         row = session.execute(select(WorkflowInstance.id, WorkflowInstance.data, WorkflowInstance.customer_id,
                                      WorkflowInstance.created_at)
                               .where(WorkflowInstance.id == task.instance_id)).one()

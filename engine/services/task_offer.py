@@ -10,10 +10,10 @@ Every condition here is a WHERE clause, so the inbox stays one statement.
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, true, union
+from sqlalchemy import ColumnElement, and_, case, exists, literal, null, or_, select, true, union
 from sqlalchemy.orm import Session, aliased
 
-from engine.errors import NotAllowed
+from engine.errors import NotAllowed, NotFound
 from engine.models import Customer, CustomerEmployee, Delegation, HumanTask, HumanTaskStatus, Job, StaffUser
 from engine.models import WorkflowInstance as Instance
 from engine.services.context import Actor
@@ -25,12 +25,24 @@ RULE_WORDS = {
     "sender": "You sent this work for approval, so someone else must approve it",
     "previous_approver": "You completed the previous step of this case, so someone else must complete this one",
 }
+RULE_SHORT = {"sender": "sent the work for approval", "previous_approver": "completed the previous step"}
+
+
+def _today(today: date):
+    """The stand-in periods running today, of active staff (StaffUser: the staff member who named the stand-in)."""
+    return and_(Delegation.starts_on <= today, Delegation.ends_on >= today, StaffUser.id == Delegation.staff_id,
+                StaffUser.active.is_(True))
 
 
 def _active(actor: Actor, today: date):
     """The stand-in periods naming the actor as stand-in today, of active staff."""
-    return and_(Delegation.stand_in_id == actor.staff_id, Delegation.starts_on <= today,
-                Delegation.ends_on >= today, StaffUser.id == Delegation.staff_id, StaffUser.active.is_(True))
+    return and_(Delegation.stand_in_id == actor.staff_id, _today(today))
+
+
+def _offered_to_delegator() -> ColumnElement[bool]:
+    """The HumanTask is offered to the delegating StaffUser: its assignee, or unassigned and of its lane and scope."""
+    return or_(HumanTask.assignee_staff_id == Delegation.staff_id,
+               and_(HumanTask.assignee_staff_id.is_(None), _delegator_covers()))
 
 
 def _delegator_covers() -> ColumnElement[bool]:
@@ -47,26 +59,73 @@ def _delegator_covers() -> ColumnElement[bool]:
 
 def _through_stand_in(actor: Actor, today: date) -> ColumnElement[bool]:
     """Offered to someone the actor stands in for today (its assignee, or of its lanes and scope)."""
-    return exists(select(Delegation.id).where(_active(actor, today), or_(
-        HumanTask.assignee_staff_id == Delegation.staff_id,
-        and_(HumanTask.assignee_staff_id.is_(None), _delegator_covers()))))
+    return exists(select(Delegation.id).where(_active(actor, today), _offered_to_delegator()))
+
+
+def _offered_directly_clause(actor: Actor) -> ColumnElement[bool]:
+    """Offered to the actor itself: unassigned and of its lanes and scope, or assigned to it."""
+    own = and_(HumanTask.role.in_(sorted(actor.roles)), actor_sees(actor, HumanTask.customer_id))
+    if actor.is_system or actor.staff_id is None:
+        return own
+    return or_(and_(HumanTask.assignee_staff_id.is_(None), own), HumanTask.assignee_staff_id == actor.staff_id)
 
 
 def offered_to(actor: Actor, today: date) -> ColumnElement[bool]:
     """A WHERE clause on HumanTask: offered to the actor (before the separation of duties)."""
-    own = and_(HumanTask.role.in_(sorted(actor.roles)), actor_sees(actor, HumanTask.customer_id))
+    direct = _offered_directly_clause(actor)
     if actor.is_system or actor.staff_id is None:
-        return own
-    return or_(and_(HumanTask.assignee_staff_id.is_(None), own), HumanTask.assignee_staff_id == actor.staff_id,
-               _through_stand_in(actor, today))
+        return direct
+    return or_(direct, _through_stand_in(actor, today))
+
+
+def standing_in_for(actor: Actor, today: date) -> ColumnElement:
+    """A column for a query on HumanTask: the name of whom the actor is offered the task for, when it is offered
+    through a stand-in period only (NULL when offered to the actor itself)."""
+    if actor.is_system or actor.staff_id is None:
+        return null().label("standing_in_for")
+    name = (select(StaffUser.name).where(_active(actor, today), _offered_to_delegator())
+            .order_by(Delegation.id).limit(1).correlate(HumanTask).scalar_subquery())
+    return case((_offered_directly_clause(actor), null()), else_=name).label("standing_in_for")
 
 
 def findable_by(actor: Actor, today: date) -> ColumnElement[bool]:
-    """A WHERE clause on HumanTask: the actor may read it (its scope, or through a stand-in period)."""
+    """A WHERE clause on HumanTask: the actor may read it (its scope, assigned to it, or through a stand-in
+    period). A holiday cover may be assigned a task of a customer it does not work for (operations)."""
     sees = actor_sees(actor, HumanTask.customer_id)
     if actor.is_system or actor.staff_id is None:
         return sees
-    return or_(sees, _through_stand_in(actor, today))
+    return or_(sees, HumanTask.assignee_staff_id == actor.staff_id, _through_stand_in(actor, today))
+
+
+def get_findable_task(session: Session, actor: Actor, task_id: int, today: date) -> HumanTask:
+    """A human task (any status) the actor may read and act on: see findable_by, and of one of its lanes unless
+    it is its own or offered through a stand-in period.
+
+    :raises NotFound: no such task, or one the actor may not read.
+    :raises NotAllowed: a task the actor may read but that belongs to another lane.
+    """
+    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id, findable_by(actor, today)))
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if not (actor.can_complete(task.role, task.customer_id) or task.assignee_staff_id == actor.staff_id
+            or _stand_in_for(session, actor, task, today) is not None):
+        raise NotAllowed(f"task {task_id} belongs to another lane ({task.lane})")
+    return task
+
+
+def stand_ins_for_task(session: Session, human: HumanTask, today: date, offered: bool = True) -> list[dict]:
+    """The active staff standing in today for someone who is offered the task (`offered`), or who could take it
+    were it unassigned (holiday cover for reassigning), with whom and until when."""
+    stand_in = aliased(StaffUser)
+    covers = _offered_to_delegator() if offered else _delegator_covers()
+    rows = session.execute(
+        select(stand_in.id, stand_in.name, stand_in.email, StaffUser.id, StaffUser.name, Delegation.ends_on)
+        .select_from(HumanTask).join(Delegation, true()).join(StaffUser, StaffUser.id == Delegation.staff_id)
+        .join(stand_in, stand_in.id == Delegation.stand_in_id)
+        .where(HumanTask.id == human.id, _today(today), stand_in.active.is_(True), covers)
+        .order_by(stand_in.name, Delegation.id)).all()
+    return [{"id": sid, "name": name, "email": email, "for_id": for_id, "for_name": for_name, "until": until}
+            for sid, name, email, for_id, for_name, until in rows]
 
 
 def previous_completer() -> ColumnElement:
@@ -78,17 +137,31 @@ def previous_completer() -> ColumnElement:
             .scalar_subquery().label("previous_completer"))
 
 
+def broken_rule(separation: str | None, staff_id: int | None, name: str, sender_id: int | None,
+                previous_by: str | None) -> str | None:
+    """The declared rule that keeps the person (staff id, actor name) from completing the task, or None."""
+    for rule in (separation or "").split(","):
+        if rule == "sender" and sender_id is not None and sender_id == staff_id:
+            return rule
+        if rule == "previous_approver" and previous_by is not None and previous_by == name:
+            return rule
+    return None
+
+
 def separation_problem(separation: str | None, actor: Actor, sender_id: int | None,
                        previous_by: str | None) -> str:
     """Why the declared separation of duties keeps `actor` from completing the task, in words; "" if it does not."""
-    if not separation or actor.is_system:
+    if actor.is_system:
         return ""
-    for rule in separation.split(","):
-        if rule == "sender" and sender_id is not None and sender_id == actor.staff_id:
-            return RULE_WORDS[rule]
-        if rule == "previous_approver" and previous_by is not None and previous_by == actor.name:
-            return RULE_WORDS[rule]
-    return ""
+    rule = broken_rule(separation, actor.staff_id, actor.name, sender_id, previous_by)
+    return RULE_WORDS[rule] if rule else ""
+
+
+def previous_completer_of(session: Session, human: HumanTask) -> str | None:
+    """Who completed the case's previous step (see previous_completer), read only when a rule needs it."""
+    if not human.separation:
+        return None
+    return session.scalar(select(previous_completer()).select_from(HumanTask).where(HumanTask.id == human.id))
 
 
 def check_may_complete(session: Session, actor: Actor, human: HumanTask, row: Instance, today: date) -> str | None:
@@ -102,9 +175,8 @@ def check_may_complete(session: Session, actor: Actor, human: HumanTask, row: In
             on_behalf_of = _stand_in_for(session, actor, human, today)
             if on_behalf_of is None:
                 raise NotAllowed(_not_yours(session, actor, human))
-        previous = session.scalar(select(previous_completer()).select_from(HumanTask)
-                                  .where(HumanTask.id == human.id)) if human.separation else None
-        problem = separation_problem(human.separation, actor, row.started_by_staff_id, previous)
+        problem = separation_problem(human.separation, actor, row.started_by_staff_id,
+                                     previous_completer_of(session, human))
         if problem:
             raise NotAllowed(problem)
     return on_behalf_of
@@ -126,11 +198,14 @@ def _stand_in_for(session: Session, actor: Actor, human: HumanTask, today: date)
     found = session.execute(
         select(StaffUser.name, StaffUser.email).select_from(HumanTask).join(Delegation, true())
         .join(StaffUser, StaffUser.id == Delegation.staff_id)
-        .where(HumanTask.id == human.id, _active(actor, today), or_(
-            HumanTask.assignee_staff_id == Delegation.staff_id,
-            and_(HumanTask.assignee_staff_id.is_(None), _delegator_covers())))
+        .where(HumanTask.id == human.id, _active(actor, today), _offered_to_delegator())
         .order_by(Delegation.id).limit(1)).first()
     return f"{found.name} <{found.email}>" if found is not None else None
+
+
+def on_behalf_name(on_behalf_of: str) -> str:
+    """The name in an on-behalf-of label ("Max Bakker <max@example.com>", as check_may_complete gives it)."""
+    return on_behalf_of.rpartition(" <")[0] or on_behalf_of
 
 
 def _not_yours(session: Session, actor: Actor, human: HumanTask) -> str:

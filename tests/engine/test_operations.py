@@ -1,10 +1,14 @@
 """Operator actions: claim, reassign, fire a timer now, retry, cancel, set a variable — scope, reasons, history."""
 
+from datetime import timedelta
+
 import pytest
 
 from engine.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
+from engine.services.case_story import get_case_story
 from engine.services.context import SYSTEM
-from engine.services.inbox import list_inbox
+from engine.services.delegation import set_delegation
+from engine.services.inbox import get_task, list_inbox
 from engine.services.instances import complete_task, start_instance
 from engine.services.operations import (
     cancel_case,
@@ -78,6 +82,37 @@ def test_reassign_needs_a_reason_and_someone_who_can_take_it(ctx, world):
     assert moved.actor == "max@example.com"
     assert moved.data == {"task_id": task, "from_staff_id": None, "to_staff_id": world.admin.id,
                           "to": "Ada Admin", "reason": "Max is on holiday"}
+
+
+def test_holiday_cover_takes_a_task_of_a_customer_it_does_not_work_for(ctx, world, clock):
+    iid = world.start(ctx)
+    task = task_at(ctx, iid, "check_work")
+    today = clock.now.date()
+    set_delegation(ctx, world.max.actor, world.max.id, world.mia.id, today, today + timedelta(days=1))
+    [check] = get_case_story(ctx, iid, world.admin.actor)["open_tasks"]
+    assert (world.mia.id, "Mia Manager (standing in for Max Manager)") in check["reassign_to"]
+    reassign_task(ctx, world.admin.actor, task, world.mia.id, "Max is away")
+    clock.advance(days=3)  # the period is over: the task stays Mia's
+    assert inbox_ids(ctx, world.mia.actor) == [task]
+    assert get_task(ctx, task, world.mia.actor)["not_offered"] == ""
+    complete_task(ctx, task, {}, world.mia.actor)
+    assert [t.element_id for t in open_tasks(ctx, iid)] == ["approve_work"]
+
+
+def test_holiday_cover_needs_a_period_today_for_someone_who_could_take_the_task(ctx, world, clock):
+    iid = world.start(ctx)
+    task = task_at(ctx, iid, "check_work")
+    today = clock.now.date()
+    set_delegation(ctx, world.admin.actor, world.eve.id, world.mia.id, today, today)  # Eve: not of the lane
+    set_delegation(ctx, world.max.actor, world.max.id, world.mia.id, today + timedelta(days=1),
+                   today + timedelta(days=2))  # not yet
+    with pytest.raises(InvalidInput, match="Mia Manager does not work for this case's customer"):
+        reassign_task(ctx, world.admin.actor, task, world.mia.id, "cover")
+    [check] = get_case_story(ctx, iid, world.admin.actor)["open_tasks"]
+    assert all(staff_id != world.mia.id for staff_id, _name in check["reassign_to"])
+    set_delegation(ctx, world.max.actor, world.max.id, world.eve.id, today, today)
+    reassign_task(ctx, world.admin.actor, task, world.eve.id, "Eve covers Max")  # of the lane through Max
+    assert inbox_ids(ctx, world.eve.actor) == [task]
 
 
 def test_customer_lane_tasks_cannot_be_given_to_staff(ctx, world, deploy):

@@ -13,5 +13,6 @@ from webapp.staff import customer_mails  # noqa: E402, F401, I001 - which approv
 from webapp.staff import invoices  # noqa: E402, F401, I001 - invoices and quotes
 from webapp.staff import staff_users  # noqa: E402, F401, I001 - staff account management (admins)
 from webapp.staff import account  # noqa: E402, F401, I001 - a staff member changes its own password
+from webapp.staff import stand_ins  # noqa: E402, F401, I001 - out-of-office stand-ins (own, and admins for anyone)
 from webapp.staff import views  # noqa: E402, F401 - registers the routes on bp
 from webapp.staff import work_registrations, work_visits  # noqa: E402, F401 - registrations, jobs and visits
