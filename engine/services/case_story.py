@@ -8,6 +8,7 @@ variables, the open tasks and who may complete them, the timers and when they fi
 taken and the current position (element ids) for the diagram. Only derived rows are read, never the state.
 """
 
+import json
 from datetime import date, datetime
 
 from sqlalchemy import exists, or_, select
@@ -77,9 +78,9 @@ def _sentence(event: InstanceEvent, names: dict[str, str], kinds: dict[str, str]
         return ("detail", name) if element_kind in DETAIL_KINDS else None
     if kind == "error":
         return "main", f"Stopped with an error at {name}: {data.get('message', '')}"
-    if kind == "instance_cancelled":
-        reason = f": {_quote(data['reason'])}" if data.get("reason") else ""
-        return "main", f"{who} cancelled the case{reason}"
+    operator = _operator_sentence(kind, who, name, data)
+    if operator is not None:
+        return "main", operator
     if kind == "instance_migrated":
         return "main", (f"{who} moved the case from version {data.get('from_version')} to "
                         f"{data.get('to_version')}: {_quote(data.get('reason', ''))}")
@@ -87,8 +88,27 @@ def _sentence(event: InstanceEvent, names: dict[str, str], kinds: dict[str, str]
         return "main", f"{who} chose to {data.get('choice')} a missed {name}"
     if kind == "instance_completed":
         return None
-    reason = f": {_quote(data['reason'])}" if data.get("reason") else ""  # an operator action of another module
+    reason = f": {_quote(data['reason'])}" if data.get("reason") else ""  # an event of a module added later
     return "main", f"{who}: {kind.replace('_', ' ')}{' at ' + name if name else ''}{reason}"
+
+
+def _operator_sentence(kind: str, who: str, name: str, data: dict) -> str | None:
+    """An operator action (engine.services.operations) with who and why, or None for another kind of event."""
+    reason = f": {_quote(data['reason'])}" if data.get("reason") else ""
+    if kind == "task_claimed":
+        return f"{who} took {name}"
+    if kind == "task_reassigned":
+        return f"{who} gave {name} to {data.get('to', 'someone else')}{reason}"
+    if kind == "timer_fired_now":
+        return f"{who} fired {name} now{reason}"
+    if kind == "instance_retried":
+        return f"{who} retried the case{reason}"
+    if kind == "instance_cancelled":
+        return f"{who} cancelled the case{reason}"
+    if kind == "variable_set":
+        was = f" from {_quote(json.dumps(data.get('old')))}" if data.get("was_set") else ""
+        return f"{who} set {data.get('name')}{was} to {_quote(json.dumps(data.get('new')))}{reason}"
+    return None
 
 
 def _merge_outcomes(lines: list[dict]) -> list[dict]:

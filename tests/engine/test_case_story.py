@@ -3,7 +3,7 @@
 import pytest
 
 from engine.errors import NotFound
-from engine.services import approvals
+from engine.services import approvals, operations
 from engine.services.case_story import get_case_story
 from engine.services.context import Actor
 from engine.services.instances import complete_task
@@ -69,3 +69,20 @@ def test_an_error_is_told_with_its_element_and_message(ctx):
     assert story["error"]["element_id"] == "compute_total" and "division by zero" in story["error"]["message"]
     assert any(line.startswith("Stopped with an error at compute_total: ") for line in main_lines(story))
     assert story["position"] == ["compute_total"]
+
+
+def test_operator_actions_read_as_who_did_what_and_why(ctx, office, customer, job):
+    admin, manager = office
+    iid = approvals.send_job_for_approval(ctx, job["id"], staff=manager)
+    complete_task(ctx, only_open_task(ctx, iid, "review_job").id, {"decision": "query", "comment": "Inside too?"},
+                  contact(customer["id"]))
+    question = only_open_task(ctx, iid, "answer_query").id
+    operations.claim_task(ctx, manager.actor, question)
+    operations.reassign_task(ctx, manager.actor, question, admin.id, "Max is on holiday")
+    operations.set_variable(ctx, admin.actor, iid, "note", '"ring twice"', "the customer asked")
+    operations.set_variable(ctx, admin.actor, iid, "note", '"ring once"', "corrected")
+    lines = main_lines(get_case_story(ctx, iid, admin.actor))
+    assert "Max Manager took Answer the customer's question" in lines
+    assert "Max Manager gave Answer the customer's question to Ada Admin: 'Max is on holiday'" in lines
+    assert "Ada Admin set note to '\"ring twice\"': 'the customer asked'" in lines
+    assert "Ada Admin set note from '\"ring twice\"' to '\"ring once\"': 'corrected'" in lines
