@@ -10,7 +10,7 @@ Every condition here is a WHERE clause, so the inbox stays one statement.
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, exists, literal, null, or_, select, true, union
+from sqlalchemy import ColumnElement, Row, and_, case, exists, literal, null, or_, select, true, union
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import NotAllowed, NotFound
@@ -25,6 +25,9 @@ RULE_WORDS = {
     "sender": "You sent this work for approval, so someone else must approve it",
     "previous_approver": "You completed the previous step of this case, so someone else must complete this one",
 }
+ON_BEHALF_WORDS = {"sender": "they sent this work for approval, so someone else must approve it",
+                   "previous_approver": "they completed the previous step of this case, so someone else must "
+                                        "complete this one"}
 RULE_SHORT = {"sender": "sent the work for approval", "previous_approver": "completed the previous step"}
 
 
@@ -171,14 +174,20 @@ def check_may_complete(session: Session, actor: Actor, human: HumanTask, row: In
     """
     on_behalf_of = None
     if not actor.is_system:
+        delegator = None
         if not _offered_directly(session, actor, human):
-            on_behalf_of = _stand_in_for(session, actor, human, today)
-            if on_behalf_of is None:
+            delegator = _stand_in_for(session, actor, human, today)
+            if delegator is None:
                 raise NotAllowed(_not_yours(session, actor, human))
-        problem = separation_problem(human.separation, actor, row.started_by_staff_id,
-                                     previous_completer_of(session, human))
+            on_behalf_of = f"{delegator.name} <{delegator.email}>"
+        previous = previous_completer_of(session, human)
+        problem = separation_problem(human.separation, actor, row.started_by_staff_id, previous)
         if problem:
             raise NotAllowed(problem)
+        if delegator is not None:  # acting for someone the rules exclude is that person acting
+            rule = broken_rule(human.separation, delegator.id, delegator.email, row.started_by_staff_id, previous)
+            if rule:
+                raise NotAllowed(f"You would act on behalf of {delegator.name}: {ON_BEHALF_WORDS[rule]}")
     return on_behalf_of
 
 
@@ -192,15 +201,15 @@ def _offered_directly(session: Session, actor: Actor, human: HumanTask) -> bool:
     return session.scalar(select(literal(True)).where(actor_sees(actor, literal(human.customer_id)))) is not None
 
 
-def _stand_in_for(session: Session, actor: Actor, human: HumanTask, today: date) -> str | None:
+def _stand_in_for(session: Session, actor: Actor, human: HumanTask, today: date) -> Row | None:
+    """The staff member (id, name, email) the actor stands in for today who is offered the task, or None."""
     if actor.staff_id is None:
         return None
-    found = session.execute(
-        select(StaffUser.name, StaffUser.email).select_from(HumanTask).join(Delegation, true())
+    return session.execute(
+        select(StaffUser.id, StaffUser.name, StaffUser.email).select_from(HumanTask).join(Delegation, true())
         .join(StaffUser, StaffUser.id == Delegation.staff_id)
         .where(HumanTask.id == human.id, _active(actor, today), _offered_to_delegator())
         .order_by(Delegation.id).limit(1)).first()
-    return f"{found.name} <{found.email}>" if found is not None else None
 
 
 def on_behalf_name(on_behalf_of: str) -> str:

@@ -5,6 +5,7 @@ import pytest
 
 from engine.errors import DeployError, NotAllowed
 from engine.services.context import SYSTEM
+from engine.services.delegation import set_delegation
 from engine.services.deployments import deploy_file
 from engine.services.inbox import list_inbox
 from engine.services.instances import complete_task
@@ -57,3 +58,16 @@ def test_an_unknown_rule_is_refused_at_deploy_naming_the_element(ctx):
     with pytest.raises(DeployError, match="sign_off.*'boss' is not a rule; rules are sender, previous_approver|"
                                           "'boss' is not a rule.*sign_off"):
         deploy_file(ctx, SYSTEM, data, "ops_review.bpmn")
+
+
+def test_a_stand_in_may_not_do_for_the_sender_what_the_sender_may_not_do(ctx, world, clock):
+    """Mia stands in for Max, who sent the work: signing it off on his behalf would be Max signing off his own."""
+    iid = world.start(ctx)
+    complete_task(ctx, task_at(ctx, iid, "check_work"), {}, world.admin.actor)
+    complete_task(ctx, task_at(ctx, iid, "approve_work"), {}, world.max.actor)
+    sign_off = task_at(ctx, iid, "sign_off")
+    today = clock.now.date()
+    set_delegation(ctx, world.admin.actor, world.max.id, world.mia.id, today, today)
+    with pytest.raises(NotAllowed, match="You would act on behalf of Max Manager: they sent this work for approval"):
+        complete_task(ctx, sign_off, {}, world.mia.actor)
+    assert instance(ctx, iid).status == "running" and task_at(ctx, iid, "sign_off") == sign_off
