@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from engine.config import Settings
 from engine.demo_seed import DEMO_LOGINS, seed_demo_company
-from engine.models import Customer, HumanTask, Invoice, Job, Registration, Visit
+from engine.models import Customer, HumanTask, Invoice, Job, Registration, StaffUser, Visit
 from engine.services.context import open_context
 from webapp import create_app
 
@@ -45,6 +45,7 @@ def demo(tmp_path_factory):
         first = {model.__name__: session.scalar(select(model.id).order_by(model.id).limit(1))
                  for model in (Customer, Job, Registration, Visit, Invoice)}
         first["InvoiceCustomer"] = session.scalar(select(Invoice.customer_id).where(Invoice.id == first["Invoice"]))
+        first["Manager"] = session.scalar(select(StaffUser.id).where(StaffUser.role == "manager").limit(1))
         first["Task"] = session.scalar(select(HumanTask.id).where(HumanTask.role == "manager").limit(1))
         first["Case"] = session.scalar(select(HumanTask.instance_id).where(HumanTask.id == first["Task"]))
         first["Portal"] = session.scalar(select(Job.customer_id).where(Job.approval_instance_id.is_not(None))
@@ -72,6 +73,8 @@ def staff_pages(ids: dict) -> list[str]:
         f"/visits/{visit}", "/approvals", "/settings", "/settings/email-templates",
         "/settings/email-templates/approval_request_to_customer", "/staff-users", "/staff-users/new",
         "/dev/mailbox", "/instances/", f"/instances/{ids['Case']}", "/monitor/?process=job_approval",
+        "/instances/timers", "/migrations/", "/migrations/?process=job_approval", "/account/stand-ins",
+        f"/staff-users/{ids['Manager']}/stand-ins",
     ]
 
 
