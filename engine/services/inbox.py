@@ -23,9 +23,10 @@ from engine.services.task_offer import (
     get_findable_task,
     offered_to,
     on_behalf_name,
+    on_behalf_problem,
     previous_completer,
     separation_problem,
-    standing_in_for,
+    standing_in_for_columns,
 )
 
 DUE_SOON = timedelta(days=2)
@@ -81,7 +82,8 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
     """
     now = ctx.clock()
     query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data, Customer.name,
-                    WorkflowInstance.started_by_staff_id, previous_completer(), standing_in_for(actor, now.date()))
+                    WorkflowInstance.started_by_staff_id, previous_completer(),
+                    *standing_in_for_columns(actor, now.date()))
              .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
              .outerjoin(Customer, Customer.id == HumanTask.customer_id)
              .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, now.date())))
@@ -100,9 +102,18 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
     return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now),
                   "customer_name": customer_name or "", "case_title": (data or {}).get("title") or "",
                   "due_words": due_words(task.due_at, now), "assignee_staff_id": task.assignee_staff_id,
-                  "not_offered": separation_problem(task.separation, actor, sender, previous),
-                  "standing_in_for": stand_in_for or ""}
-                 for task, process, data, customer_name, sender, previous, stand_in_for in rows], after, before)
+                  "not_offered": _not_offered(task, actor, sender, previous, delegator),
+                  "standing_in_for": delegator[0] or ""}
+                 for task, process, data, customer_name, sender, previous, *delegator in rows], after, before)
+
+
+def _not_offered(task: HumanTask, actor: Actor, sender: int | None, previous: str | None, delegator) -> str:
+    """Why the separation of duties keeps the actor, or whom it stands in for, from completing the task."""
+    problem = separation_problem(task.separation, actor, sender, previous)
+    name, staff_id, email = delegator
+    if problem or staff_id is None or not task.separation:
+        return problem
+    return on_behalf_problem(task.separation, staff_id, email, name, sender, previous)
 
 
 def list_inbox_customers(ctx: Context, actor: Actor) -> list[tuple[int, str]]:

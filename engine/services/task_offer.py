@@ -81,14 +81,20 @@ def offered_to(actor: Actor, today: date) -> ColumnElement[bool]:
     return or_(direct, _through_stand_in(actor, today))
 
 
-def standing_in_for(actor: Actor, today: date) -> ColumnElement:
-    """A column for a query on HumanTask: the name of whom the actor is offered the task for, when it is offered
-    through a stand-in period only (NULL when offered to the actor itself)."""
+def standing_in_for_columns(actor: Actor, today: date) -> list[ColumnElement]:
+    """Columns for a query on HumanTask: the name, id and e-mail of whom the actor is offered the task for, when it
+    is offered through a stand-in period only (NULLs when offered to the actor itself); the id and e-mail are
+    what the separation of duties checks for that person."""
     if actor.is_system or actor.staff_id is None:
-        return null().label("standing_in_for")
-    name = (select(StaffUser.name).where(_active(actor, today), _offered_to_delegator())
-            .order_by(Delegation.id).limit(1).correlate(HumanTask).scalar_subquery())
-    return case((_offered_directly_clause(actor), null()), else_=name).label("standing_in_for")
+        return [null().label(label) for label in ("standing_in_for", "delegator_id", "delegator_email")]
+    return [_delegator_column(actor, today, column, label) for column, label in (
+        (StaffUser.name, "standing_in_for"), (StaffUser.id, "delegator_id"), (StaffUser.email, "delegator_email"))]
+
+
+def _delegator_column(actor: Actor, today: date, column, label: str) -> ColumnElement:
+    value = (select(column).where(_active(actor, today), _offered_to_delegator())
+             .order_by(Delegation.id).limit(1).correlate(HumanTask).scalar_subquery())
+    return case((_offered_directly_clause(actor), null()), else_=value).label(label)
 
 
 def findable_by(actor: Actor, today: date) -> ColumnElement[bool]:
@@ -184,11 +190,20 @@ def check_may_complete(session: Session, actor: Actor, human: HumanTask, row: In
         problem = separation_problem(human.separation, actor, row.started_by_staff_id, previous)
         if problem:
             raise NotAllowed(problem)
-        if delegator is not None:  # acting for someone the rules exclude is that person acting
-            rule = broken_rule(human.separation, delegator.id, delegator.email, row.started_by_staff_id, previous)
-            if rule:
-                raise NotAllowed(f"You would act on behalf of {delegator.name}: {ON_BEHALF_WORDS[rule]}")
+        if delegator is not None:
+            problem = on_behalf_problem(human.separation, delegator.id, delegator.email, delegator.name,
+                                        row.started_by_staff_id, previous)
+            if problem:
+                raise NotAllowed(problem)
     return on_behalf_of
+
+
+def on_behalf_problem(separation: str | None, staff_id: int, email: str, name: str, sender_id: int | None,
+                      previous_by: str | None) -> str:
+    """Why a stand-in may not complete the task for staff member `name`, in words ("" if it may): acting for
+    someone the rules exclude is that person acting."""
+    rule = broken_rule(separation, staff_id, email, sender_id, previous_by)
+    return f"You would act on behalf of {name}: {ON_BEHALF_WORDS[rule]}" if rule else ""
 
 
 def _offered_directly(session: Session, actor: Actor, human: HumanTask) -> bool:

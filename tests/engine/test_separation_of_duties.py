@@ -68,6 +68,10 @@ def test_a_stand_in_may_not_do_for_the_sender_what_the_sender_may_not_do(ctx, wo
     sign_off = task_at(ctx, iid, "sign_off")
     today = clock.now.date()
     set_delegation(ctx, world.admin.actor, world.max.id, world.mia.id, today, today)
+    entry = inbox_entry(ctx, world.mia.actor, sign_off)
+    assert entry["standing_in_for"] == "Max Manager"
+    assert entry["not_offered"] == ("You would act on behalf of Max Manager: they sent this work for approval, "
+                                    "so someone else must approve it")
     with pytest.raises(NotAllowed, match="You would act on behalf of Max Manager: they sent this work for approval"):
         complete_task(ctx, sign_off, {}, world.mia.actor)
     assert instance(ctx, iid).status == "running" and task_at(ctx, iid, "sign_off") == sign_off
