@@ -69,6 +69,14 @@ def test_the_main_pages_render_without_console_errors_and_are_photographed(brows
         page.goto(f"{live_server}{path}")
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
         _shoot(page, shots, name)
+    page.goto(f"{live_server}/monitor/?process=job_approval")
+    expect(page.locator("[data-container-id='answer_query'] a.monitor-count")).to_have_text("3 waiting")
+    _shoot(page, shots, "staff-process-monitor")
+    page.locator("[data-container-id='answer_query'] a.monitor-count").click()
+    page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
+    expect(page.locator("ol.timeline")).to_contain_text("asked:")
+    expect(page.locator("#case-diagram-status")).to_contain_text("Now at: Answer the customer's question")
+    _shoot(page, shots, "staff-case")
     staff.close()
 
     portal = browser.new_context(viewport=DESKTOP)
@@ -85,4 +93,5 @@ def test_the_main_pages_render_without_console_errors_and_are_photographed(brows
     portal.close()
     assert errors == []
     assert {p.name for p in shots.glob("*.png")} >= {"staff-inbox.png", "staff-answer-question.png",
-                                                     "staff-customer-approval.png", "portal-home.png"}
+                                                     "staff-customer-approval.png", "portal-home.png",
+                                                     "staff-process-monitor.png", "staff-case.png"}
