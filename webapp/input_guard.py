@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from engine.services.work_fields import FIRST_DAY, LAST_DAY
 
+MAX_PROCESS_ID = 200  # characters
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger values make PostgreSQL raise instead of finding nothing
 
 
@@ -79,6 +80,19 @@ def parse_int(value: str | None, field: str) -> int | None:
 def query_int(name: str) -> int | None:
     """The integer query parameter `name` (see parse_int)."""
     return parse_int(request.args.get(name), name)
+
+
+def query_process_version() -> tuple[str, int | None]:
+    """(process id, version or None for the newest) from ?process=…&version=…
+
+    :raises BadRequest: no process id, one too long to be one, or a version that is not a number.
+    """
+    process_id = request.args.get("process", "").strip()
+    if not process_id:
+        raise BadRequest("say which process: ?process=job_approval (and &version=2 for an older version)")
+    if len(process_id) > MAX_PROCESS_ID:
+        raise BadRequest("process: too long to be a process id")
+    return process_id, query_int("version")
 
 
 def posted_ids(name: str) -> list[int]:

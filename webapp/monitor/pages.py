@@ -4,28 +4,17 @@ in a table, filtered by period and customer. The version is chosen by query argu
 import json
 
 from flask import g, render_template, request, url_for
-from werkzeug.exceptions import BadRequest
 
 from engine.isotime import span_words
 from engine.services import case_choices, process_catalog, process_stats
 from webapp.auth import office_required
 from webapp.extensions import get_ctx
-from webapp.input_guard import query_int
+from webapp.input_guard import query_process_version
 from webapp.monitor import bp
 
 FILTERS = ("period_from", "period_to", "customer")  # the filter form's fields, as get_process_stats takes them
-MAX_PROCESS_ID = 200
 BAND_WORDS = {"fast": "fast", "slow": "slow", "stuck": "stuck", "": "—"}
 
-
-def _chosen_version() -> tuple[str, int | None]:
-    """(process id, version or None for the newest); :raises BadRequest: no or a bad process id."""
-    process_id = request.args.get("process", "").strip()
-    if not process_id:
-        raise BadRequest("say which process: ?process=job_approval (and &version=2 for an older version)")
-    if len(process_id) > MAX_PROCESS_ID:
-        raise BadRequest("process: too long to be a process id")
-    return process_id, query_int("version")
 
 
 def _row(stats: process_stats.ElementStats, summary, customer: str) -> dict:
@@ -42,7 +31,7 @@ def _row(stats: process_stats.ElementStats, summary, customer: str) -> dict:
 @bp.get("/", endpoint="process")
 @office_required
 def process():
-    process_id, version = _chosen_version()
+    process_id, version = query_process_version()
     ctx = get_ctx()
     summary, _xml = process_catalog.get_version(ctx, g.actor, process_id, version)  # no such version: 404
     chosen = {name: request.args.get(name, "").strip() for name in FILTERS}

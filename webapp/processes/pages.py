@@ -2,22 +2,19 @@
 
 import json
 
-from flask import flash, g, make_response, redirect, render_template, request, url_for
+from flask import flash, g, make_response, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from flask_wtf.file import FileField, FileRequired
-from werkzeug.exceptions import BadRequest
 
 from engine.errors import DeployError
 from engine.services import process_catalog
 from engine.services.deployments import deploy_file
 from webapp.auth import office_required
 from webapp.extensions import get_ctx
-from webapp.input_guard import query_int
+from webapp.input_guard import query_process_version
 from webapp.processes import bp
 from webapp.processes.replies import deployed_sentence, problem_dicts
-
-MAX_PROCESS_ID = 200
 
 
 class UploadForm(FlaskForm):
@@ -54,20 +51,11 @@ def upload():
     return redirect(url_for("processes.index"))
 
 
-def _chosen_version():
-    """(process id, version or None) from ?process=…&version=…; :raises BadRequest: no or a bad process id."""
-    process_id = request.args.get("process", "").strip()
-    if not process_id:
-        raise BadRequest("say which process: ?process=job_approval (and &version=2 for an older version)")
-    if len(process_id) > MAX_PROCESS_ID:
-        raise BadRequest("process: too long to be a process id")
-    return process_id, query_int("version")
-
 
 @bp.get("/download", endpoint="download")
 @office_required
 def download():
-    process_id, version = _chosen_version()
+    process_id, version = query_process_version()
     summary, xml = process_catalog.get_version(get_ctx(), g.actor, process_id, version)
     response = make_response(xml)
     response.mimetype = "application/xml"
@@ -80,7 +68,7 @@ def download():
 @bp.get("/modeller", endpoint="modeller")
 @office_required
 def modeller():
-    process_id, version = _chosen_version()
+    process_id, version = query_process_version()
     ctx = get_ctx()
     summary, _xml = process_catalog.get_version(ctx, g.actor, process_id, version)
     latest = next((p.latest for p in process_catalog.list_processes(ctx, g.actor) if p.process_id == process_id),
