@@ -1,9 +1,11 @@
 // The "Signoff" group of the properties panel: a service task's topic chosen from the registered handlers only
-// (each with its one-line description), and the variables the processes receive wherever an expression is typed.
+// (each with its one-line description), who may not complete a user task (separation of duties), and the
+// variables the processes receive wherever an expression is typed.
 import { h } from '@bpmn-io/properties-panel/preact';
 import { SelectEntry, isSelectEntryEdited } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
+import { SeparationEntry, isSeparationEdited } from './separation-entry.js';
 
 // where a modeller types an expression: conditions, timers, scripts, input parameters, form defaults
 const EXPRESSION_TYPES = ['bpmn:SequenceFlow', 'bpmn:Gateway', 'bpmn:Event', 'bpmn:ServiceTask',
@@ -49,6 +51,9 @@ export default class SignoffPropertiesProvider {
       const entries = [];
       if (is(element, 'bpmn:ServiceTask')) {
         entries.push({ id: 'signoff-topic', component: TopicEntry, isEdited: isSelectEntryEdited });
+      }
+      if (is(element, 'bpmn:UserTask')) {
+        entries.push({ id: 'signoff-not', component: SeparationEntry, isEdited: isSeparationEdited });
       }
       if (EXPRESSION_TYPES.some((type) => is(element, type))) {
         entries.push({ id: 'signoff-variables', component: VariablesEntry });
