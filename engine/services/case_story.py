@@ -126,9 +126,36 @@ def _merge_outcomes(lines: list[dict]) -> list[dict]:
     return merged
 
 
-def _timeline(ctx: Context, events: list[InstanceEvent], names, kinds, people: PeopleNames) -> list[dict]:
-    lines = []
+def _words_per_event(session: Session, row: WorkflowInstance, version: int, events: list[InstanceEvent],
+                     current: tuple[dict, dict]) -> list[tuple[dict, dict]]:
+    """Per event, the element (names, kinds) of the version the case was on when it happened: a move to another
+    version changes them from its event on, so what happened before a move reads in the old version's words."""
+    moves = [event for event in events if event.kind == "instance_migrated"]
+    if not moves:
+        return [current] * len(events)
+    words = {version: current}
+
+    def of(number) -> tuple[dict, dict]:
+        if number not in words:
+            version_id = session.scalar(select(ProcessVersion.id).where(
+                ProcessVersion.process_id == row.process_id, ProcessVersion.version == number))
+            words[number] = (element_names(session, version_id), element_kinds(session, version_id)) \
+                if version_id is not None else current
+        return words[number]
+
+    on = (moves[0].data or {}).get("from_version", version)
+    per_event = []
     for event in events:
+        if event.kind == "instance_migrated":
+            on = (event.data or {}).get("to_version", version)
+        per_event.append(of(on))
+    return per_event
+
+
+def _timeline(ctx: Context, events: list[InstanceEvent], words: list[tuple[dict, dict]], people: PeopleNames
+              ) -> list[dict]:
+    lines = []
+    for event, (names, kinds) in zip(events, words, strict=True):
         said = _sentence(event, names, kinds, people)
         if said is None:
             continue
@@ -186,7 +213,7 @@ def get_case_story(ctx: Context, instance_id: int, actor: Actor = SYSTEM) -> dic
         people = PeopleNames(session, row.customer_id, [e.actor for e in events] + [
             (e.data or {}).get("on_behalf_of") for e in events if e.kind == "task_completed"])
         open_tasks = [_task_view(session, t, today, row.started_by_staff_id) for t in tasks]
-        timeline = _timeline(ctx, events, names, kinds, people)
+        timeline = _timeline(ctx, events, _words_per_event(session, row, version, events, (names, kinds)), people)
     position = [t["element_id"] for t in open_tasks] + [t.element_id for t in timers]
     if row.error_element:
         position.append(row.error_element)

@@ -7,6 +7,7 @@ import pytest
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from engine.models import ProcessVersion
 from engine.services.case_migration import list_migration_versions, migrate_cases, preview_migration
+from engine.services.case_story import get_case_story
 from engine.services.context import SYSTEM, Actor
 from engine.services.deployments import deploy_file
 from engine.services.instances import complete_task, start_instance
@@ -178,3 +179,15 @@ def test_the_preview_lists_the_cases_per_place_and_the_form_knows_which_versions
                                                                     {"version": 2, "movable": 0}]
     with pytest.raises(NotAllowed):
         list_migration_versions(ctx, MANAGER)
+
+
+def test_the_story_tells_what_happened_before_a_move_in_the_old_versions_words(ctx, versions):
+    iid = start(ctx)
+    assert versions(renamed_review()) == 2
+    migrate_cases(ctx, ADMIN, "job_approval", 1, 2, reason="renamed the review")
+    ask_question(ctx, iid)
+    complete_task(ctx, only_open_task(ctx, iid, "answer_query").id, {"answer": "Yes"})
+    lines = [line["text"] for line in get_case_story(ctx, iid)["timeline"] if line["level"] == "main"]
+    moved = lines.index("ada@example.com moved the case from version 1 to 2: 'renamed the review'")
+    assert "Waiting at Review the job" in lines[:moved] and "Waiting at Check the job" not in lines[:moved]
+    assert lines[-1] == "Waiting at Check the job"  # the review again, after the move: version 2's words
