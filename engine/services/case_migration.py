@@ -54,8 +54,9 @@ def _versions(session: Session, process_id: str, from_version: int, to_version: 
 
 
 def _case_ids(ctx: Context, session: Session, actor: Actor, source: ProcessVersion,
-              filters: dict[str, str] | None) -> list[int]:
-    """The running (or failed) cases of the source version that the filters select, oldest first."""
+              filters: dict[str, str] | None) -> tuple[list[int], bool]:
+    """The first MAX_CASES running (or failed) cases of the source version that the filters select, oldest
+    first, and whether there are more."""
     raw = dict(filters or {})
     for fixed in ("process", "version"):
         if raw.pop(fixed, None):
@@ -64,8 +65,9 @@ def _case_ids(ctx: Context, session: Session, actor: Actor, source: ProcessVersi
     query = (select(WorkflowInstance.id)
              .where(and_(*case_filter(actor, chosen, ctx.clock())), WorkflowInstance.process_version_id == source.id,
                     WorkflowInstance.status.in_(MOVABLE))
-             .order_by(WorkflowInstance.id).limit(MAX_CASES))
-    return list(session.scalars(query))
+             .order_by(WorkflowInstance.id).limit(MAX_CASES + 1))
+    ids = list(session.scalars(query))
+    return ids[:MAX_CASES], len(ids) > MAX_CASES
 
 
 def _position(loaded: runtime.LoadedInstance, names: dict[str, str]) -> str:
@@ -131,7 +133,8 @@ def preview_migration(ctx: Context, actor: Actor, process_id: str, from_version:
         names = element_names(session, source.id)
         moves: dict[str, list[int]] = {}
         refusals: dict[tuple[str, str], list[int]] = {}
-        for instance_id in _case_ids(ctx, session, actor, source, filters):
+        ids, more = _case_ids(ctx, session, actor, source, filters)
+        for instance_id in ids:
             row = session.get(WorkflowInstance, instance_id)
             _, position, why = _assess(session, ctx, row, source.bpmn_hash, target, names, to_version)
             if why is None:
@@ -139,7 +142,7 @@ def preview_migration(ctx: Context, actor: Actor, process_id: str, from_version:
             else:
                 refusals.setdefault((position, why), []).append(instance_id)
     return {"process_id": process_id, "from_version": from_version, "to_version": to_version,
-            **_summary(moves, refusals, "will move", "cannot move")}
+            **_summary(moves, refusals, "will move", "cannot move", more)}
 
 
 def _most_first(groups: dict) -> list[tuple]:
@@ -148,17 +151,21 @@ def _most_first(groups: dict) -> list[tuple]:
 
 
 def _summary(moves: dict[str, list[int]], refusals: dict[tuple[str, str], list[int]], moving: str,
-             staying: str) -> dict:
-    """Counts per place, the first SHOWN_CASES case ids of each, and the sentences saying them, most cases first."""
+             staying: str, more: bool) -> dict:
+    """Counts per place, the first SHOWN_CASES case ids of each, and the sentences saying them, most cases first;
+    `more`: the selection has more than MAX_CASES cases, so this was its oldest MAX_CASES only."""
     sentences = [f"{_cases(len(ids))} waiting at {where} {moving}" for where, ids in _most_first(moves)]
     sentences += [f"{_cases(len(ids))} waiting at {where} {staying}, because {why}"
                   for (where, why), ids in _most_first(refusals)]
+    if more:
+        sentences.append(f"Only the oldest {MAX_CASES:,} cases of the selection were looked at: once they have "
+                         "moved, run it again for the rest")
     return {"will_move": sum(map(len, moves.values())), "cannot_move": sum(map(len, refusals.values())),
             "moves": [{"waiting_at": where, "cases": len(ids), "case_ids": ids[:SHOWN_CASES]}
                       for where, ids in _most_first(moves)],
             "refusals": [{"waiting_at": where, "reason": why, "cases": len(ids), "case_ids": ids[:SHOWN_CASES]}
                          for (where, why), ids in _most_first(refusals)],
-            "summary": sentences or ["no running case of this version matches"]}
+            "more": more, "summary": sentences or ["no running case of this version matches"]}
 
 
 def _refresh_open_tasks(session: Session, loaded: runtime.LoadedInstance, target) -> None:
@@ -218,7 +225,7 @@ def migrate_cases(ctx: Context, actor: Actor, process_id: str, from_version: int
         session = uow.session
         source, target_row = _versions(session, process_id, from_version, to_version)
         names = element_names(session, source.id)
-        ids = _case_ids(ctx, session, actor, source, filters)
+        ids, more = _case_ids(ctx, session, actor, source, filters)
     moved, refused = [], {}
     moves: dict[str, list[int]] = {}
     refusals: dict[tuple[str, str], list[int]] = {}
@@ -231,4 +238,4 @@ def migrate_cases(ctx: Context, actor: Actor, process_id: str, from_version: int
             refused[instance_id] = why
             refusals.setdefault((position, why), []).append(instance_id)
     return {"process_id": process_id, "from_version": from_version, "to_version": to_version,
-            "moved": moved, "refused": refused, **_summary(moves, refusals, "moved", "stayed")}
+            "moved": moved, "refused": refused, **_summary(moves, refusals, "moved", "stayed", more)}

@@ -191,3 +191,16 @@ def test_the_story_tells_what_happened_before_a_move_in_the_old_versions_words(c
     moved = lines.index("ada@example.com moved the case from version 1 to 2: 'renamed the review'")
     assert "Waiting at Review the job" in lines[:moved] and "Waiting at Check the job" not in lines[:moved]
     assert lines[-1] == "Waiting at Check the job"  # the review again, after the move: version 2's words
+
+
+def test_a_selection_larger_than_one_call_says_so_and_the_next_call_moves_the_rest(ctx, versions, monkeypatch):
+    monkeypatch.setattr("engine.services.case_migration.MAX_CASES", 2)
+    ids = [start(ctx) for _ in range(3)]
+    assert versions(renamed_review()) == 2
+    preview = preview_migration(ctx, ADMIN, "job_approval", 1, 2)
+    assert preview["more"] and preview["will_move"] == 2
+    assert preview["summary"][-1].startswith("Only the oldest 2 cases of the selection were looked at")
+    first = migrate_cases(ctx, ADMIN, "job_approval", 1, 2, reason="renamed the review")
+    assert first["moved"] == ids[:2] and first["more"]
+    rest = migrate_cases(ctx, ADMIN, "job_approval", 1, 2, reason="renamed the review")
+    assert rest["moved"] == ids[2:] and not rest["more"]
