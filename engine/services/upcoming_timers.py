@@ -92,8 +92,9 @@ def list_upcoming_timers(ctx: Context, actor: Actor, process_id: str = "", curso
     return Page(views, after, before)
 
 
-def set_catch_up(ctx: Context, actor: Actor, instance_id: int, element_id: str, choice: str) -> None:
+def set_catch_up(ctx: Context, actor: Actor, instance_id: int, element_id: str, choice: str) -> str:
     """Choose what a missed reminder of a case does: "replay" (sent once, late) or "skip"; recorded in its history.
+    Returns the reminder's name in the case's version.
 
     :raises NotAllowed: an actor who is not an admin or a manager (or the system).
     :raises NotFound: no such case in the actor's scope.
@@ -105,8 +106,9 @@ def set_catch_up(ctx: Context, actor: Actor, instance_id: int, element_id: str, 
         raise InvalidInput(f"catch-up: {choice!r} is not one of {', '.join(CatchUp)}")
     with ctx.uow() as uow:
         session = uow.session
-        if session.scalar(select(WorkflowInstance.id).where(
-                WorkflowInstance.id == instance_id, actor_sees(actor, WorkflowInstance.customer_id))) is None:
+        version_id = session.scalar(select(WorkflowInstance.process_version_id).where(
+            WorkflowInstance.id == instance_id, actor_sees(actor, WorkflowInstance.customer_id)))
+        if version_id is None:
             raise NotFound(f"no instance {instance_id}")
         kinds = session.scalars(select(Timer.kind).where(Timer.instance_id == instance_id,
                                                          Timer.element_id == element_id)).all()
@@ -119,4 +121,6 @@ def set_catch_up(ctx: Context, actor: Actor, instance_id: int, element_id: str, 
         row.choice, row.set_by, row.set_at = choice, actor.name, ctx.clock()
         session.add(InstanceEvent(instance_id=instance_id, at=ctx.clock(), kind="catch_up_set",
                                   element_id=element_id, actor=actor.name, data={"choice": choice}))
+        name = element_names(session, version_id).get(element_id, element_id)
         uow.commit()
+    return name

@@ -137,3 +137,30 @@ def test_a_manager_finds_stuck_cases_hands_one_over_and_an_admin_migrates_them(b
     _ada_deploys_version_2_and_moves_the_waiting_cases(page, demo, tmp_path, case_url)
     assert problems == []
     context.close()
+
+
+def test_a_manager_chooses_what_a_missed_reminder_does_and_fires_a_timer_now(browser, demo):
+    """The upcoming timers of Max's customers: a reminder set to be skipped if missed, another fired now with a
+    reason; both are in the case's story with who and why."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    problems = watch_page(page, worst_status=400)
+    log_in_staff(page, demo, "max@signoff.test", DEMO_PASSWORD)
+    page.get_by_role("link", name="Timers", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming timers")
+    reminder = page.locator("tr", has_text="Reminder due").filter(has_text="job_approval").first
+    case_link = reminder.get_by_role("link", name=re.compile(r"#\d+"))
+    case_url = demo + case_link.get_attribute("href")
+    reminder.get_by_role("combobox").select_option("skip")
+    reminder.get_by_role("button", name="Save").click()
+    expect(page.locator("p.flash")).to_contain_text("when Reminder due is missed, it will be skipped")
+    reminder = page.locator("tr", has_text="Reminder due").filter(has_text="job_approval").first
+    reminder.get_by_role("textbox").fill("The customer asked for a nudge today")
+    reminder.get_by_role("button", name="Fire now").click()
+    expect(page.locator("p.flash")).to_contain_text("The timer fired now")
+    page.goto(case_url)
+    timeline = page.locator("ol.timeline")
+    expect(timeline).to_contain_text("Max Bakker chose to skip a missed Reminder due")
+    expect(timeline).to_contain_text("Max Bakker fired Reminder due now: 'The customer asked for a nudge today'")
+    assert problems == []
+    context.close()

@@ -56,7 +56,7 @@ def test_the_catch_up_choice_is_saved_and_told_in_the_case_history(ctx, world, a
         "instance_id": mine, "element_id": "reminder_due", "choice": "skip", "next": "/instances/timers?process="})
     assert response.status_code == 303 and response.headers["Location"] == "/instances/timers?process="
     page = _page(as_manager.get("/instances/timers"))
-    assert f"Case #{mine}: when its reminder reminder_due is missed, it will be skipped" in page
+    assert f"Case #{mine}: when Reminder due is missed, it will be skipped" in page
     assert '<option value="skip" selected>' in page
     (event,) = events(ctx, mine, "catch_up_set")
     assert event.actor == "mia@example.com" and event.data == {"choice": "skip"}

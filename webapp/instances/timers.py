@@ -36,6 +36,6 @@ def catch_up():
     if instance_id is None or not element_id:
         raise BadRequest("timer: say which case and which reminder (instance_id and element_id)")
     choice = request.form.get("choice", "").strip()
-    upcoming_timers.set_catch_up(get_ctx(), g.actor, instance_id, element_id, choice)  # bad choice: 400
-    flash(f"Case #{instance_id}: when its reminder {element_id} is missed, it will be {CHOICE_WORDS[choice]}.")
+    name = upcoming_timers.set_catch_up(get_ctx(), g.actor, instance_id, element_id, choice)  # bad choice: 400
+    flash(f"Case #{instance_id}: when {name} is missed, it will be {CHOICE_WORDS[choice]}.")
     return redirect(safe_next(request.form.get("next")) or url_for("instances.timers"), 303)
