@@ -4,7 +4,6 @@
 // command on the one moddle element it touches (built ahead with bpmnFactory where missing), so one click is one
 // undo step; the task's other camunda:property entries are kept as they are.
 import { h } from '@bpmn-io/properties-panel/preact';
-import { CheckboxEntry } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 
@@ -73,6 +72,18 @@ function setRules(element, rules, bpmnFactory, modeling) {
   }
 }
 
+// A checkbox drawn from the model on every render. Not the panel's CheckboxEntry: that one keeps a local state
+// which it sets to the input's `value` ("on") after each change, so an untick could be drawn ticked again when
+// the panel re-rendered first (a race a browser test met).
+function RuleCheckbox({ id, label, ticked, onChange }) {
+  const inputId = `bio-properties-panel-${id}`;
+  return h('div', { class: 'bio-properties-panel-entry', 'data-entry-id': id },
+    h('div', { class: 'bio-properties-panel-checkbox' },
+      h('input', { id: inputId, name: id, type: 'checkbox', class: 'bio-properties-panel-input', checked: ticked,
+        onChange: (event) => onChange(event.target.checked) }),
+      h('label', { for: inputId, class: 'bio-properties-panel-label' }, label)));
+}
+
 export function SeparationEntry(props) {
   const { element, id } = props;
   const bpmnFactory = useService('bpmnFactory');
@@ -84,10 +95,9 @@ export function SeparationEntry(props) {
   };
   return h('div', { class: 'bio-properties-panel-entry signoff-separation', 'data-entry-id': id },
     h('p', { class: 'bio-properties-panel-label' }, 'Who may not complete this task'),
-    RULES.map(([rule, label]) => h(CheckboxEntry, {
-      key: rule, element, id: `${id}-${rule}`, label,
-      getValue: () => rulesOf(task).includes(rule),
-      setValue: (ticked) => change(rule, ticked),
+    RULES.map(([rule, label]) => h(RuleCheckbox, {
+      key: rule, id: `${id}-${rule}`, label, ticked: rulesOf(task).includes(rule),
+      onChange: (ticked) => change(rule, ticked),
     })),
     h('p', { class: 'bio-properties-panel-description' },
       'Signoff refuses them wherever the task is completed (saved as signoff:not on the task).'));
