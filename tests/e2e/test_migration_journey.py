@@ -29,19 +29,23 @@ def _setup(ctx) -> tuple[list[int], int]:
     return ids[:2], ids[2]
 
 
+def open_the_move_of_job_approval_cases(page) -> None:
+    """Cases → the job approval's cases → "Move these cases to another version": from version 1 to 2."""
+    page.get_by_role("link", name="Cases", exact=True).click()
+    page.get_by_label("Process").select_option("job_approval")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("link", name="Move these cases to another version").click()
+    expect(page.get_by_label("From version", exact=True)).to_have_value("1")
+    expect(page.get_by_label("To version", exact=True)).to_have_value("2")
+
+
 def test_an_admin_previews_and_moves_running_cases_to_the_new_version(browser, live_server, live_ctx):
     (first, second), asked = _setup(live_ctx)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     problems = watch_page(page, worst_status=400)
     log_in_staff(page, live_server, "ada@example.com", PASSWORD)
-    page.get_by_role("link", name="Cases", exact=True).click()
-    page.get_by_label("Process").select_option("job_approval")
-    page.get_by_role("button", name="Filter").click()
-    page.get_by_role("link", name="Move these cases to another version").click()
-
-    expect(page.get_by_label("From version", exact=True)).to_have_value("1")
-    expect(page.get_by_label("To version", exact=True)).to_have_value("2")
+    open_the_move_of_job_approval_cases(page)
     sentences = page.locator("ul.sentences")
     expect(sentences).to_contain_text("2 cases waiting at Review the job will move.")
     expect(sentences).to_contain_text("1 case waiting at Answer the customer's question cannot move, because "

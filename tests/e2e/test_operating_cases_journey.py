@@ -16,6 +16,7 @@ from engine.config import PROJECT_ROOT, Settings
 from engine.demo_seed import DEMO_PASSWORD, seed_demo_company
 from engine.services.context import open_context
 from tests.e2e.conftest import log_in_staff, watch_page
+from tests.e2e.test_migration_journey import open_the_move_of_job_approval_cases
 from webapp import create_app
 
 ANSWER = "Answer the customer's question"
@@ -99,12 +100,7 @@ def _ada_deploys_version_2_and_moves_the_waiting_cases(page, base: str, tmp_path
     page.get_by_role("button", name="Check and deploy").click()
     expect(page.locator("p.flash")).to_contain_text("version 2")
 
-    page.get_by_role("link", name="Cases", exact=True).click()
-    page.get_by_label("Process").select_option("job_approval")
-    page.get_by_role("button", name="Filter").click()
-    page.get_by_role("link", name="Move these cases to another version").click()
-    expect(page.get_by_label("From version", exact=True)).to_have_value("1")
-    expect(page.get_by_label("To version", exact=True)).to_have_value("2")
+    open_the_move_of_job_approval_cases(page)
     sentences = page.locator("ul.sentences")
     expect(sentences).to_contain_text(f"3 cases waiting at {ANSWER} will move.")
     expect(sentences).to_contain_text("waiting at Review the job will move.")

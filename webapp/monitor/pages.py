@@ -16,7 +16,6 @@ FILTERS = ("period_from", "period_to", "customer")  # the filter form's fields, 
 BAND_WORDS = {"fast": "fast", "slow": "slow", "stuck": "stuck", "": "—"}
 
 
-
 def _row(stats: process_stats.ElementStats, summary, customer: str) -> dict:
     """One element's numbers for the table and the diagram, with its durations in words and the address of the
     case list filtered to the cases waiting there (of the chosen customer, as the count is)."""
