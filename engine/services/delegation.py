@@ -48,7 +48,8 @@ def set_delegation(ctx: Context, actor: Actor, staff_id: int, stand_in_id: int, 
     """Name `stand_in_id` as the stand-in of `staff_id` from `starts_on` to `ends_on` (both included).
 
     :raises NotAllowed: see _may_set_for. :raises NotFound: an unknown staff member.
-    :raises InvalidInput: a bad period, the stand-in is the staff member itself or is not active.
+    :raises InvalidInput: a bad period, the stand-in is the staff member itself or is not active, or already
+        stands in for the staff member on a day of the period (a form sent twice makes one period).
     """
     _may_set_for(actor, staff_id)
     start, end = _period(starts_on, ends_on)
@@ -56,13 +57,21 @@ def set_delegation(ctx: Context, actor: Actor, staff_id: int, stand_in_id: int, 
         raise InvalidInput("stand_in: a staff member cannot stand in for itself")
     with ctx.uow() as uow:
         session = uow.session
-        staff, stand_in = session.get(StaffUser, staff_id), session.get(StaffUser, stand_in_id)
+        # the staff member's row locked: two such requests at once are checked one after the other
+        staff = session.scalar(select(StaffUser).where(StaffUser.id == staff_id).with_for_update())
+        stand_in = session.get(StaffUser, stand_in_id)
         if staff is None:
             raise NotFound(f"no staff member {staff_id}")
         if stand_in is None:
             raise NotFound(f"stand_in: no staff member {stand_in_id}")
         if not stand_in.active:
             raise InvalidInput(f"stand_in: {stand_in.name} is not active")
+        overlap = session.scalar(select(Delegation).where(
+            Delegation.staff_id == staff_id, Delegation.stand_in_id == stand_in_id,
+            Delegation.starts_on <= end, Delegation.ends_on >= start).limit(1))
+        if overlap is not None:
+            raise InvalidInput(f"stand_in: {stand_in.name} already stands in for {staff.name} from "
+                               f"{overlap.starts_on.isoformat()} to {overlap.ends_on.isoformat()}")
         row = Delegation(staff_id=staff_id, stand_in_id=stand_in_id, starts_on=start, ends_on=end,
                          created_at=ctx.clock())
         session.add(row)

@@ -14,7 +14,7 @@ from engine.services.inbox import list_inbox
 from engine.services.instances import complete_task
 from engine.services.operations import reassign_task
 from engine.services.staff_auth import deactivate_user
-from tests.engine.helpers import events, open_tasks
+from tests.engine.helpers import events, open_tasks, run_together
 from tests.engine.ops_world import task_at
 
 
@@ -113,3 +113,18 @@ def test_the_inbox_of_a_stand_in_is_still_one_statement(ctx, world, clock):
         page = list_inbox(ctx, world.mia.actor)
     assert [task["instance_id"] for task in page] == [iid]
     assert seen.count == 1, seen.statements
+
+
+def test_a_period_saved_twice_or_by_two_requests_at_once_is_one_period(ctx, world, clock):
+    today = clock.now.date()
+    save = lambda: set_delegation(ctx, world.max.actor, world.max.id, world.mia.id, today,  # noqa: E731
+                                  today + timedelta(days=14))
+    results = run_together(save, save)
+    assert sorted(error is None for _, error in results) == [False, True]
+    (_, error), = [result for result in results if result[1] is not None]
+    assert isinstance(error, InvalidInput) and "Mia Manager already stands in for Max Manager from" in str(error)
+    with pytest.raises(InvalidInput, match="already stands in"):  # an overlapping period, pressed again later
+        set_delegation(ctx, world.max.actor, world.max.id, world.mia.id, today + timedelta(days=3),
+                       today + timedelta(days=20))
+    assert len(list_delegations(ctx, world.max.actor, world.max.id)) == 1
+    set_delegation(ctx, world.max.actor, world.max.id, world.admin.id, today, today)  # another stand-in may
