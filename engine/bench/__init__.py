@@ -29,7 +29,7 @@ from engine.bench.reads import measure_page_reads, measure_service_reads, seed_r
 from engine.bench.report import print_report, targets, write_plot
 from engine.bench.statements import measure_statements
 from engine.bench.steps import measure_state_and_steps
-from engine.bench.sweep import measure_sweep_one, measure_sweep_postgres
+from engine.bench.sweep import measure_sweep_one, measure_sweep_postgres, sweep_figures_postgres
 
 __all__ = ["FULL", "QUICK", "BenchConfig", "run_bench"]
 HTTP_WORKERS = 4
@@ -109,11 +109,7 @@ def _measure_database(db: str, postgres_url: str | None, raw_per_s: float, confi
             sweep = {"sqlite_10k_one_worker_s": one["seconds"], "sqlite_timers": one["timers"],
                      "sqlite_per_s": one["per_s"], "sqlite_timeline": one["timeline"]}
         else:
-            both = measure_sweep_postgres(url, config.sweep_pg_timers, phases.now)
-            sweep = {"postgresql_two_over_one": both["two_over_one"], "postgresql_timers": config.sweep_pg_timers,
-                     "postgresql_one_worker_per_s": both["one_worker"]["per_s"],
-                     "postgresql_two_workers_per_s": both["two_workers"]["per_s"],
-                     "postgresql_advanced_by_worker": both["two_workers"]["advanced_by_worker"]}
+            sweep = sweep_figures_postgres(measure_sweep_postgres(url, config.sweep_pg_timers, phases.now))
     phases.done()
     phases.now(f"{db}: bulk decision of {config.bulk_items} items")
     with _scratch(db, postgres_url, "_bulk") as url:

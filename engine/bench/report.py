@@ -120,12 +120,29 @@ def _figures(result: dict) -> list[tuple[str, str]]:
                        ("postgresql_two_workers_per_s", "PostgreSQL, 2 workers")):
         if key in sweep:
             rows.append((f"sweep timers/s, {label}", f"{sweep[key]:.1f}"))
+    rows += _sweep_cpu_rows(sweep)
     if "statements" in result:
         rows.append(("statements per timer firing", str(result["statements"]["per_timer_firing"])))
         if "postgresql_per_lifecycle" in result["statements"]:
             rows.append(("statements per lifecycle, PostgreSQL", str(result["statements"]["postgresql_per_lifecycle"])))
     if "http" in result:
         rows.append(("HTTP requests/s", f"{result['http']['per_s']:.1f}"))
+    return rows
+
+
+def _sweep_cpu_rows(sweep: dict) -> list[tuple[str, str]]:
+    """Where the two-worker sweep's ratio is bounded: the machine's own two-process ratio, CPU per firing."""
+    if "machine_two_over_one" not in sweep:
+        return []
+    rows = [("two CPU-bound processes / one, this machine, then", f"x{sweep['machine_two_over_one']:.2f}")]
+    worker, server = (sweep[f"postgresql_{side}_cpu_ms_per_firing"][0] for side in ("worker", "server"))
+    if server is not None:
+        rows.append(("sweep CPU ms per firing, 1 worker: worker / its backend", f"{worker:.2f} / {server:.2f}"))
+    one, two = sweep["postgresql_busy_cores"]
+    if one is not None:
+        rows.append(("sweep busy cores, 1 / 2 workers", f"{one:.2f} / {two:.2f}"))
+    if sweep.get("postgresql_cpu_ceiling"):
+        rows.append(("sweep 2 / 1 the cores allow at that CPU", f"x{sweep['postgresql_cpu_ceiling']:.2f}"))
     return rows
 
 

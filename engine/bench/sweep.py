@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from engine.bench.common import PROCESS_ID, START_DATA, Progress, open_bench_context
+from engine.bench.cpu import CoreMeter, pids_cpu_seconds, track_postgres_backends, two_process_speedup
 from engine.bench.seed import clone, read_template
 from engine.models import InstanceEvent, InstanceStatus, Timer, WorkflowInstance
 from engine.services.context import Context
@@ -98,15 +99,19 @@ def measure_sweep_one(url: str, count: int, progress: Progress | None = None) ->
 def _worker(url: str, now_iso: str, barrier, results) -> None:
     """A sweep worker process: its own context, then sweep from the common start until nothing is due."""
     ctx = open_bench_context(url)
+    backends = track_postgres_backends(ctx.db)
     barrier.wait(WORKER_START_S)
+    cpu_started = time.process_time()
     advanced = sweep_until_done(ctx, datetime.fromisoformat(now_iso))
-    results.put((advanced, time.monotonic()))
+    cpu = time.process_time() - cpu_started
+    results.put((advanced, time.monotonic(), cpu, pids_cpu_seconds(backends)))
     ctx.db.dispose()
 
 
-def _collect(processes: list, results) -> list[tuple[int, float]]:
-    """Each worker's (advanced, end time); a worker that died fails the bench instead of hanging it."""
-    outcomes: list[tuple[int, float]] = []
+def _collect(processes: list, results) -> list[tuple]:
+    """Each worker's (advanced, end time, its CPU seconds, its server backends' CPU seconds or None); a worker
+    that died fails the bench instead of hanging it."""
+    outcomes: list[tuple] = []
     while len(outcomes) < len(processes):
         try:
             outcomes.append(results.get(timeout=1))
@@ -130,20 +135,49 @@ def sweep_in_processes(url: str, count: int, workers: int, progress: Progress | 
                      for _ in range(workers)]
         for process in processes:
             process.start()
-        barrier.wait(WORKER_START_S)
-        started = time.monotonic()
-        outcomes = _collect(processes, results)
+        with CoreMeter() as meter:
+            barrier.wait(WORKER_START_S)
+            started = time.monotonic()
+            outcomes = _collect(processes, results)
         for process in processes:
             process.join()
-        seconds = max(end for _, end in outcomes) - started
+        seconds = max(outcome[1] for outcome in outcomes) - started
         check_fired_once(ctx, ids)
     finally:
         ctx.db.dispose()
     return {"timers": count, "workers": workers, "seconds": seconds, "per_s": count / seconds,
-            "advanced_by_worker": [advanced for advanced, _ in outcomes]}
+            "advanced_by_worker": [outcome[0] for outcome in outcomes],
+            "worker_cpu_ms_per_firing": 1000 * sum(outcome[2] for outcome in outcomes) / count,
+            "server_cpu_ms_per_firing": (1000 * sum(outcome[3] for outcome in outcomes) / count
+                                         if all(outcome[3] is not None for outcome in outcomes) else None),
+            "busy_cores": meter.busy_cores, "cores": meter.cores}
 
 
 def measure_sweep_postgres(url: str, count: int, progress: Progress | None = None) -> dict:
+    if progress:
+        progress("sweep: how two CPU-bound processes scale here")
+    machine = two_process_speedup()
     one = sweep_in_processes(url, count, 1, progress)
     two = sweep_in_processes(url, count, 2, progress)
-    return {"one_worker": one, "two_workers": two, "two_over_one": two["per_s"] / one["per_s"]}
+    return {"one_worker": one, "two_workers": two, "two_over_one": two["per_s"] / one["per_s"],
+            "cpu_ceiling": _cpu_ceiling(one), "machine_two_over_one": machine}
+
+
+def _cpu_ceiling(one: dict) -> float | None:
+    """How many times the one-worker rate the machine's cores allow, if each firing keeps costing the CPU
+    it cost there (worker + PostgreSQL server) and nothing else ran: cores / (CPU per firing x rate)."""
+    if one["server_cpu_ms_per_firing"] is None:
+        return None
+    cpu_s = (one["worker_cpu_ms_per_firing"] + one["server_cpu_ms_per_firing"]) / 1000
+    return one["cores"] / (cpu_s * one["per_s"])
+
+
+def sweep_figures_postgres(both: dict) -> dict:
+    """`measure_sweep_postgres`'s result as the bench's flat `sweep.postgresql_*` keys (lists: 1 then 2 workers)."""
+    runs = (both["one_worker"], both["two_workers"])
+    return {"postgresql_two_over_one": both["two_over_one"], "postgresql_timers": runs[0]["timers"],
+            "postgresql_one_worker_per_s": runs[0]["per_s"], "postgresql_two_workers_per_s": runs[1]["per_s"],
+            "postgresql_advanced_by_worker": runs[1]["advanced_by_worker"],
+            "postgresql_cpu_ceiling": both["cpu_ceiling"], "machine_two_over_one": both["machine_two_over_one"],
+            **{f"postgresql_{key}": [run[key] for run in runs]
+               for key in ("busy_cores", "worker_cpu_ms_per_firing", "server_cpu_ms_per_firing")}}
