@@ -4,6 +4,11 @@
 page (as the seeded contact) and the staff inbox (as the seeded manager), each request with its session
 cookie. A request that fails, times out or answers other than 200 is an error; unsent requests when the time
 cap ends the run are reported as `not_sent`.
+
+With the latencies it reports where the CPU went during the load (engine.bench.cpu): the gunicorn processes'
+and the load generator's CPU per request, and how many of the machine's cores were busy. Closed-loop clients
+with no think time keep every core busy, so p95 follows clients x CPU per request / cores: these say what p95
+the machine allows and which side spends it.
 """
 
 import http.client
@@ -13,7 +18,10 @@ import subprocess
 import threading
 import time
 
+from sqlalchemy import make_url
+
 from engine.bench.common import p95
+from engine.bench.cpu import backends_delta_s, busy_cores, machine_ticks, postgres_backends_cpu_s, tree_cpu_s
 from engine.bench.reads import INBOX_PATH, PORTAL_PATH, Seeded
 from engine.config import PROJECT_ROOT
 from engine.webserver import gunicorn_command, gunicorn_env
@@ -83,14 +91,19 @@ def _load(port: int, targets: list[tuple[str, str, str]], clients: int, requests
                     errors.append(reason)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
+    ticks, cpu, started = machine_ticks(), time.process_time(), time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed, client_cpu, ticks_after = time.perf_counter() - started, time.process_time() - cpu, machine_ticks()
     sent = sum(len(v) for v in latencies.values())
-    return {"latencies": latencies, "errors": errors, "sent": sent, "seconds": elapsed}
+    return {"latencies": latencies, "errors": errors, "sent": sent, "seconds": elapsed, "client_cpu_s": client_cpu,
+            "busy_cores": busy_cores(ticks, ticks_after), "cores": ticks_after.cores if ticks_after else None}
+
+
+def _per_request_ms(seconds: float | None, sent: int) -> float | None:
+    return seconds / sent * 1000 if seconds is not None and sent else None
 
 
 def measure_http(url: str, seeded: Seeded, workers: int, clients: int, requests: int, seconds: float) -> dict:
@@ -104,7 +117,12 @@ def measure_http(url: str, seeded: Seeded, workers: int, clients: int, requests:
         for _, path, cookie in targets:  # every page answers before the clock starts
             if (status := _get(port, path, cookie)) != 200:
                 raise RuntimeError(f"http: {path} answered {status} before the load")
+        database = make_url(url).database if url.startswith("postgresql") else None
+        backends, server_cpu = postgres_backends_cpu_s(database) if database else None, tree_cpu_s(process.pid)
         run = _load(port, targets, clients, requests, seconds)
+        after = tree_cpu_s(process.pid)
+        server_cpu = after - server_cpu if server_cpu is not None and after is not None else None
+        database_cpu = backends_delta_s(backends, postgres_backends_cpu_s(database)) if database else None
     finally:
         process.terminate()
         try:
@@ -117,4 +135,8 @@ def measure_http(url: str, seeded: Seeded, workers: int, clients: int, requests:
             "not_sent": requests - run["sent"], "errors": len(run["errors"]), "error_examples": run["errors"][:5],
             "seconds": run["seconds"], "per_s": run["sent"] / run["seconds"],
             "p95_ms": p95(every) if every else float("inf"),
-            **{f"{name}_p95_ms": p95(ms) for name, ms in run["latencies"].items() if ms}}
+            **{f"{name}_p95_ms": p95(ms) for name, ms in run["latencies"].items() if ms},
+            "server_cpu_ms_per_request": _per_request_ms(server_cpu, run["sent"]),
+            "client_cpu_ms_per_request": _per_request_ms(run["client_cpu_s"], run["sent"]),
+            "database_cpu_ms_per_request": _per_request_ms(database_cpu, run["sent"]),
+            "busy_cores": run["busy_cores"], "cores": run["cores"]}

@@ -126,7 +126,14 @@ def _figures(result: dict) -> list[tuple[str, str]]:
         if "postgresql_per_lifecycle" in result["statements"]:
             rows.append(("statements per lifecycle, PostgreSQL", str(result["statements"]["postgresql_per_lifecycle"])))
     if "http" in result:
-        rows.append(("HTTP requests/s", f"{result['http']['per_s']:.1f}"))
+        http = result["http"]
+        rows.append(("HTTP requests/s", f"{http['per_s']:.1f}"))
+        for key, label in (("server_cpu_ms_per_request", "gunicorn"), ("database_cpu_ms_per_request", "PostgreSQL"),
+                           ("client_cpu_ms_per_request", "load generator")):
+            if http.get(key) is not None:
+                rows.append((f"HTTP CPU ms per request, {label}", f"{http[key]:.2f}"))
+        if http.get("busy_cores") is not None:
+            rows.append((f"HTTP busy cores during the load (of {http['cores']})", f"{http['busy_cores']:.2f}"))
     return rows
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from engine.bench.common import PROCESS_ID, START_DATA, Progress, open_bench_context
-from engine.bench.cpu import CoreMeter, pids_cpu_seconds, track_postgres_backends, two_process_speedup
+from engine.bench.cpu import busy_cores, machine_ticks, pids_cpu_s, track_postgres_backends, two_process_speedup
 from engine.bench.seed import clone, read_template
 from engine.models import InstanceEvent, InstanceStatus, Timer, WorkflowInstance
 from engine.services.context import Context
@@ -104,7 +104,7 @@ def _worker(url: str, now_iso: str, barrier, results) -> None:
     cpu_started = time.process_time()
     advanced = sweep_until_done(ctx, datetime.fromisoformat(now_iso))
     cpu = time.process_time() - cpu_started
-    results.put((advanced, time.monotonic(), cpu, pids_cpu_seconds(backends)))
+    results.put((advanced, time.monotonic(), cpu, pids_cpu_s(backends)))
     ctx.db.dispose()
 
 
@@ -135,10 +135,10 @@ def sweep_in_processes(url: str, count: int, workers: int, progress: Progress | 
                      for _ in range(workers)]
         for process in processes:
             process.start()
-        with CoreMeter() as meter:
-            barrier.wait(WORKER_START_S)
-            started = time.monotonic()
-            outcomes = _collect(processes, results)
+        barrier.wait(WORKER_START_S)
+        started, ticks = time.monotonic(), machine_ticks()
+        outcomes = _collect(processes, results)
+        ticks_after = machine_ticks()
         for process in processes:
             process.join()
         seconds = max(outcome[1] for outcome in outcomes) - started
@@ -150,7 +150,7 @@ def sweep_in_processes(url: str, count: int, workers: int, progress: Progress | 
             "worker_cpu_ms_per_firing": 1000 * sum(outcome[2] for outcome in outcomes) / count,
             "server_cpu_ms_per_firing": (1000 * sum(outcome[3] for outcome in outcomes) / count
                                          if all(outcome[3] is not None for outcome in outcomes) else None),
-            "busy_cores": meter.busy_cores, "cores": meter.cores}
+            "busy_cores": busy_cores(ticks, ticks_after), "cores": ticks_after.cores if ticks_after else None}
 
 
 def measure_sweep_postgres(url: str, count: int, progress: Progress | None = None) -> dict:
@@ -166,7 +166,7 @@ def measure_sweep_postgres(url: str, count: int, progress: Progress | None = Non
 def _cpu_ceiling(one: dict) -> float | None:
     """How many times the one-worker rate the machine's cores allow, if each firing keeps costing the CPU
     it cost there (worker + PostgreSQL server) and nothing else ran: cores / (CPU per firing x rate)."""
-    if one["server_cpu_ms_per_firing"] is None:
+    if one["server_cpu_ms_per_firing"] is None or one["cores"] is None:
         return None
     cpu_s = (one["worker_cpu_ms_per_firing"] + one["server_cpu_ms_per_firing"]) / 1000
     return one["cores"] / (cpu_s * one["per_s"])

@@ -72,5 +72,5 @@ def portal_sections(ctx: Context, actor: Actor, customer_id: int) -> dict[str, b
 
     :raises NotFound: as portal_scope.
     """
-    with ctx.uow() as uow:
+    with ctx.read() as uow:  # only reads: no BEGIN and ROLLBACK on PostgreSQL, no write lock on SQLite
         return portal_scope(uow.session, actor, customer_id)[1]

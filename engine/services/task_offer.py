@@ -29,6 +29,10 @@ ON_BEHALF_WORDS = {"sender": "they sent this work for approval, so someone else 
                    "previous_approver": "they completed the previous step of this case, so someone else must "
                                         "complete this one"}
 RULE_SHORT = {"sender": "sent the work for approval", "previous_approver": "completed the previous step"}
+# Made once, not per query (an alias's column proxies are costly to build, and the inbox uses these several
+# times a statement): each is used only inside its own subqueries, so no enclosing query correlates with it.
+_COVERED, _COVERED_JOB, _COVERED_EMPLOYEE = aliased(Customer), aliased(Job), aliased(CustomerEmployee)
+_PREVIOUS = aliased(HumanTask)
 
 
 def _today(today: date):
@@ -50,7 +54,7 @@ def _offered_to_delegator() -> ColumnElement[bool]:
 
 def _delegator_covers() -> ColumnElement[bool]:
     """The delegating StaffUser (of an enclosing query) would be offered the unassigned HumanTask."""
-    customer, managed, employee = aliased(Customer), aliased(Job), aliased(CustomerEmployee)
+    customer, managed, employee = _COVERED, _COVERED_JOB, _COVERED_EMPLOYEE
     managers = union(select(customer.id).where(customer.account_manager_id == StaffUser.id),
                      select(managed.customer_id).where(managed.manager_id == StaffUser.id))
     return or_(*[and_(StaffUser.role == role, HumanTask.role.in_(lanes),
@@ -139,7 +143,7 @@ def stand_ins_for_task(session: Session, human: HumanTask, today: date, offered:
 
 def previous_completer() -> ColumnElement:
     """Who completed the case's latest completed task other than this HumanTask, as a scalar subquery."""
-    prev = aliased(HumanTask)
+    prev = _PREVIOUS
     return (select(prev.completed_by).where(prev.instance_id == HumanTask.instance_id, prev.id != HumanTask.id,
                                             prev.status == HumanTaskStatus.COMPLETED)
             .order_by(prev.completed_at.desc(), prev.id.desc()).limit(1).correlate(HumanTask)

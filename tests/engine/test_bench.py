@@ -10,7 +10,8 @@ TINY = BenchConfig(raw_lifecycles=5, durable_lifecycles=5, warmup=1, loop_marks=
                    sweep_timers=10, sweep_pg_timers=4, bulk_items=4, read_rows=100, read_samples=2, http_clients=2,
                    http_requests=6, http_seconds=20)
 NEW_KEYS = {"sweep": {"sqlite_10k_one_worker_s"}, "bulk": {"sqlite_200_s"},
-            "reads": {"inbox_p95_ms", "board_p95_ms"}, "http": {"p95_ms"}, "statements": {"per_lifecycle"}}
+            "reads": {"inbox_p95_ms", "board_p95_ms"}, "statements": {"per_lifecycle"},
+            "http": {"p95_ms", "server_cpu_ms_per_request", "client_cpu_ms_per_request", "busy_cores"}}
 
 
 def test_a_tiny_bench_on_sqlite_reports_every_figure(tmp_path):
