@@ -1,8 +1,9 @@
 """Read-only queries returning plain view dicts (for the CLI, pages and JSON); lists come a page at a time."""
 
-from datetime import datetime, timedelta
+import functools
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import distinct, select
+from sqlalchemy import Date, Integer, Select, bindparam, distinct, select
 
 from engine.errors import NotAllowed, NotFound
 from engine.isotime import due_words, iso
@@ -16,7 +17,7 @@ from engine.models import (
     WorkflowInstance,
 )
 from engine.services.context import SYSTEM, Actor, Context
-from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
+from engine.services.paging import PAGE_SIZE, FirstPage, Keyset, Page, fetch_page
 from engine.services.staff_scope import actor_sees
 from engine.services.task_offer import (
     check_may_complete,
@@ -81,30 +82,65 @@ def list_inbox(ctx: Context, actor: Actor, process_id: str = "", due: str = "", 
     :raises InvalidInput: a cursor that is not a page link of this list with these filters.
     """
     now = ctx.clock()
-    query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data, Customer.name,
-                    WorkflowInstance.started_by_staff_id, previous_completer(),
-                    *standing_in_for_columns(actor, now.date()))
-             .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
-             .outerjoin(Customer, Customer.id == HumanTask.customer_id)
-             .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, now.date())))
-    if process_id:
-        query = query.where(WorkflowInstance.process_id == process_id)
-    if customer_id is not None:
-        query = query.where(HumanTask.customer_id == customer_id)
-    if due == "overdue":
-        query = query.where(HumanTask.due_at < now)
-    elif due == "soon":
-        query = query.where(HumanTask.due_at <= now + DUE_SOON)
-    filters = {"process": process_id, "due": due if due in ("soon", "overdue") else "", "customer": customer_id}
+    due = due if due in ("soon", "overdue") else ""
+    query = _inbox_query(_shape(actor), bool(process_id), customer_id is not None, due)
+    params = {**_values(actor, now.date()), "process_id": process_id, "customer_id": customer_id,
+              "due_before": now + DUE_SOON if due == "soon" else now}
+    filters = {"process": process_id, "due": due, "customer": customer_id}
     with ctx.read() as uow:
         rows, after, before = fetch_page(uow.session, query, BY_DEADLINE, filters, cursor,
-                                         lambda row: (row[0].due_at, row[0].id), size)
+                                         lambda row: (row[0].due_at, row[0].id), size, params)
     return Page([{**_task_view(task), "process_id": process, "urgency": urgency(task.due_at, now),
                   "customer_name": customer_name or "", "case_title": (data or {}).get("title") or "",
                   "due_words": due_words(task.due_at, now), "assignee_staff_id": task.assignee_staff_id,
                   "not_offered": _not_offered(task, actor, sender, previous, delegator),
                   "standing_in_for": delegator[0] or ""}
                  for task, process, data, customer_name, sender, previous, *delegator in rows], after, before)
+
+
+# The inbox's statements are built once per shape: what decides their SQL text (the actor's kind, roles and, for a
+# contact, customers; which filters are set). The values (the staff member, today, the deadline bound) are bind
+# parameters (see _values), so each request only executes. SHAPES bounds the cache (contacts' customer sets).
+SHAPES = 256
+_STAFF_ID, _TODAY = bindparam("staff_id", type_=Integer), bindparam("today", type_=Date)
+
+
+def _shape(actor: Actor) -> Actor:
+    """The actor as far as it shapes the SQL: its staff id becomes the bind parameter (its name never counts)."""
+    return Actor("", roles=actor.roles, customer_ids=actor.customer_ids if actor.staff_id is None else frozenset(),
+                 is_system=actor.is_system, staff_id=None if actor.staff_id is None else _STAFF_ID,
+                 staff_role=actor.staff_role)
+
+
+def _values(actor: Actor, today: date) -> dict:
+    return {"staff_id": actor.staff_id, "today": today}
+
+
+@functools.lru_cache(maxsize=SHAPES)
+def _inbox_query(actor: Actor, by_process: bool, by_customer: bool, due: str) -> FirstPage:
+    query = (select(HumanTask, WorkflowInstance.process_id, WorkflowInstance.data, Customer.name,
+                    WorkflowInstance.started_by_staff_id, previous_completer(),
+                    *standing_in_for_columns(actor, _TODAY))
+             .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
+             .outerjoin(Customer, Customer.id == HumanTask.customer_id)
+             .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, _TODAY)))
+    if by_process:
+        query = query.where(WorkflowInstance.process_id == bindparam("process_id"))
+    if by_customer:
+        query = query.where(HumanTask.customer_id == bindparam("customer_id"))
+    if due == "overdue":
+        query = query.where(HumanTask.due_at < bindparam("due_before"))
+    elif due == "soon":
+        query = query.where(HumanTask.due_at <= bindparam("due_before"))
+    return FirstPage(query, BY_DEADLINE)
+
+
+@functools.lru_cache(maxsize=SHAPES)
+def _customers_query(actor: Actor) -> Select:
+    return (select(Customer.id, Customer.name).distinct()
+            .join(HumanTask, HumanTask.customer_id == Customer.id)
+            .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, _TODAY))
+            .order_by(Customer.name, Customer.id))
 
 
 def _not_offered(task: HumanTask, actor: Actor, sender: int | None, previous: str | None, delegator) -> str:
@@ -118,12 +154,9 @@ def _not_offered(task: HumanTask, actor: Actor, sender: int | None, previous: st
 
 def list_inbox_customers(ctx: Context, actor: Actor) -> list[tuple[int, str]]:
     """(id, name) of the customers with open tasks offered to the actor, by name: the inbox's filter."""
-    query = (select(Customer.id, Customer.name).distinct()
-             .join(HumanTask, HumanTask.customer_id == Customer.id)
-             .where(HumanTask.status == HumanTaskStatus.OPEN, offered_to(actor, ctx.clock().date()))
-             .order_by(Customer.name, Customer.id))
     with ctx.read() as uow:
-        return [(cid, name) for cid, name in uow.session.execute(query)]
+        return [(cid, name) for cid, name in uow.session.execute(_customers_query(_shape(actor)),
+                                                                 _values(actor, ctx.clock().date()))]
 
 
 def list_process_ids(ctx: Context) -> list[str]:

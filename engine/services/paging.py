@@ -142,18 +142,35 @@ def read_cursor(keyset: Keyset, filters: dict, cursor: str | None) -> Position |
     return Position(payload["d"], key)
 
 
-def fetch_page(session: Session, query: Select, keyset: Keyset, filters: dict, cursor: str | None,
-               key_of: Callable[[Any], tuple], size: int = PAGE_SIZE) -> tuple[list, str, str]:
-    """The rows of one page of `query` (already filtered and scoped, not yet ordered) with the next and
-    previous cursors; `key_of(row)` gives a row's sort key in the keyset's column order.
+class FirstPage:
+    """A list's query built once (its values as bind parameters) with its ordered, limited first page, for a list
+    shown on every request: rebuilding a large Select, and SQLAlchemy's cache key of it, cost more CPU than the
+    database spent running it. Later pages (a cursor's values are literals) are built from `query` per call."""
+
+    def __init__(self, query: Select, keyset: Keyset, size: int = PAGE_SIZE):
+        self.query, self.size = query, size
+        self.statement = query.order_by(*keyset.order_by()).limit(size + 1)
+
+
+def fetch_page(session: Session, query: Select | FirstPage, keyset: Keyset, filters: dict, cursor: str | None,
+               key_of: Callable[[Any], tuple], size: int = PAGE_SIZE,
+               params: dict | None = None) -> tuple[list, str, str]:
+    """The rows of one page of `query` (already filtered and scoped, not yet ordered; or prebuilt with the
+    bind parameter values `params`) with the next and previous cursors; `key_of(row)` gives a row's sort key in
+    the keyset's column order.
 
     :raises InvalidInput: a cursor that is not one of this list with these filters.
     """
     position = read_cursor(keyset, filters, cursor)
     backward = position is not None and position.direction == BACKWARD
-    if position is not None:
-        query = query.where(keyset.beyond(position.key, backward))
-    rows = list(session.execute(query.order_by(*keyset.order_by(backward)).limit(size + 1)))
+    if isinstance(query, FirstPage) and position is None and query.size == size:
+        statement = query.statement
+    else:
+        query = query.query if isinstance(query, FirstPage) else query
+        if position is not None:
+            query = query.where(keyset.beyond(position.key, backward))
+        statement = query.order_by(*keyset.order_by(backward)).limit(size + 1)
+    rows = list(session.execute(statement, params))
     more = len(rows) > size
     rows = rows[:size]
     if backward:

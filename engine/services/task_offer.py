@@ -32,7 +32,7 @@ RULE_SHORT = {"sender": "sent the work for approval", "previous_approver": "comp
 # Made once, not per query (an alias's column proxies are costly to build, and the inbox uses these several
 # times a statement): each is used only inside its own subqueries, so no enclosing query correlates with it.
 _COVERED, _COVERED_JOB, _COVERED_EMPLOYEE = aliased(Customer), aliased(Job), aliased(CustomerEmployee)
-_PREVIOUS = aliased(HumanTask)
+_PREVIOUS, _STANDING_IN = aliased(HumanTask), aliased(Delegation)
 
 
 def _today(today: date):
@@ -65,8 +65,15 @@ def _delegator_covers() -> ColumnElement[bool]:
 
 
 def _through_stand_in(actor: Actor, today: date) -> ColumnElement[bool]:
-    """Offered to someone the actor stands in for today (its assignee, or of its lanes and scope)."""
-    return exists(select(Delegation.id).where(_active(actor, today), _offered_to_delegator()))
+    """Offered to someone the actor stands in for today (its assignee, or of its lanes and scope).
+
+    The first EXISTS (does the actor stand in for anyone today?) does not depend on the task, so PostgreSQL runs
+    it once per statement; only when it holds is the second one run per task (it ran for every open task the
+    inbox's other conditions did not already offer: 2 ms of the database's CPU per page at 5,000 open tasks).
+    """
+    stands_in = exists(select(_STANDING_IN.id).where(
+        _STANDING_IN.stand_in_id == actor.staff_id, _STANDING_IN.starts_on <= today, _STANDING_IN.ends_on >= today))
+    return and_(stands_in, exists(select(Delegation.id).where(_active(actor, today), _offered_to_delegator())))
 
 
 def _offered_directly_clause(actor: Actor) -> ColumnElement[bool]:
