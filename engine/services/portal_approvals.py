@@ -24,7 +24,7 @@ from engine.services.portal_outcomes import (
     describe_closed,
     review_label,
 )
-from engine.services.portal_scope import portal_scope
+from engine.services.portal_scope import scope_sections
 from engine.services.work_fields import duration_text, money_text
 
 QUICK_FIELDS = frozenset({"decision", "comment"})  # a form of only these is decided with the one-click buttons
@@ -77,7 +77,7 @@ def decide_review(ctx: Context, actor: Actor, customer_id: int, task_id: int, po
     try:
         with ctx.uow() as uow, conflicts():
             session = uow.session
-            portal_scope(session, actor, customer_id)
+            scope_sections(session, actor, customer_id)
             task = customer_review(session, customer_id, task_id)
             if task is None:
                 raise NotFound(f"no approval {task_id}")

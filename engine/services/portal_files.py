@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidInput, NotFound
 from engine.models import Invoice, Job, Registration, StaffUser, Visit, VisitPhoto
 from engine.services.context import Actor, Context
-from engine.services.portal_scope import KIND_SECTIONS, portal_scope, require_section
+from engine.services.portal_scope import KIND_SECTIONS, require_section, scope_sections
 from engine.services.portal_visits import visit_period
 
 DOCUMENT_SECTIONS = {"invoice": "invoices", "quote": "quotes"}
@@ -38,7 +38,7 @@ def photo_file(ctx: Context, actor: Actor, customer_id: int, photo_id: int) -> t
     :raises NotFound: another customer's photo, visits not shown to contacts, or the file is gone.
     """
     with ctx.uow() as uow:
-        _, sections = portal_scope(uow.session, actor, customer_id)
+        sections = scope_sections(uow.session, actor, customer_id)
         require_section(sections, "visits")
         photo = uow.session.scalar(select(VisitPhoto).join(Visit, Visit.id == VisitPhoto.visit_id)
                                    .where(VisitPhoto.id == photo_id, Visit.customer_id == customer_id))
@@ -67,7 +67,7 @@ def photos_zip(ctx: Context, actor: Actor, customer_id: int, visit_id: int | Non
     :raises InvalidInput: more than ZIP_MAX_PHOTOS photos or ZIP_MAX_BYTES bytes; choose a shorter period.
     """
     with ctx.uow() as uow:
-        _, sections = portal_scope(uow.session, actor, customer_id)
+        sections = scope_sections(uow.session, actor, customer_id)
         require_section(sections, "visits")
         rows = _zip_rows(uow.session, customer_id, visit_id, date_from, date_to, ctx.settings.zone)
     if not rows:
@@ -99,7 +99,7 @@ def receipt_file(ctx: Context, actor: Actor, customer_id: int, registration_id: 
     :raises NotFound: another customer's registration, expenses not shown, no receipt, or the file is gone.
     """
     with ctx.uow() as uow:
-        _, sections = portal_scope(uow.session, actor, customer_id)
+        sections = scope_sections(uow.session, actor, customer_id)
         row = uow.session.scalar(select(Registration).join(Job, Job.id == Registration.job_id)
                                  .where(Registration.id == registration_id, Job.customer_id == customer_id))
         if row is None or not row.receipt_file or not sections[KIND_SECTIONS.get(row.kind, "")]:
@@ -122,7 +122,7 @@ def list_documents(ctx: Context, actor: Actor, customer_id: int, kind: str = "in
     :raises NotFound: a customer the actor does not act for, an unknown kind, or a kind the portal does not show.
     """
     with ctx.uow() as uow:
-        _, sections = portal_scope(uow.session, actor, customer_id)
+        sections = scope_sections(uow.session, actor, customer_id)
         require_section(sections, DOCUMENT_SECTIONS.get(kind, ""))
         rows = uow.session.scalars(select(Invoice).where(Invoice.customer_id == customer_id, Invoice.kind == kind,
                                                          Invoice.status != "draft")
@@ -136,7 +136,7 @@ def document_pdf(ctx: Context, actor: Actor, customer_id: int, document_id: int)
     :raises NotFound: another customer's document, a draft, a hidden kind, no PDF, or the file is gone.
     """
     with ctx.uow() as uow:
-        _, sections = portal_scope(uow.session, actor, customer_id)
+        sections = scope_sections(uow.session, actor, customer_id)
         row = uow.session.scalar(select(Invoice).where(Invoice.id == document_id, Invoice.customer_id == customer_id,
                                                        Invoice.status != "draft"))
         if row is None or not row.pdf_file or not sections.get(DOCUMENT_SECTIONS.get(row.kind, "")):

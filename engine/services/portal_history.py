@@ -12,7 +12,7 @@ from engine.models import HumanTask, HumanTaskStatus, InstanceEvent, StaffUser, 
 from engine.services.context import Actor, Context
 from engine.services.paging import PAGE_SIZE, Keyset, Page, fetch_page
 from engine.services.portal_outcomes import DONE_WORDS, moment_text, who_decided
-from engine.services.portal_scope import portal_scope
+from engine.services.portal_scope import scope_sections
 
 HISTORY = Keyset("portal_history", (HumanTask.completed_at, HumanTask.id), ("datetime", "int"), descending=True)
 DECISION_WORDS = {"approve": "Approved", "reject": "Rejected", "query": "Asked a question"}
@@ -37,7 +37,7 @@ def decision_history(ctx: Context, actor: Actor, customer_id: int, cursor: str =
                     HumanTask.status == HumanTaskStatus.COMPLETED, HumanTask.completed_at.is_not(None)))
     with ctx.read() as uow:
         session = uow.session
-        portal_scope(session, actor, customer_id)
+        scope_sections(session, actor, customer_id)
         rows, after, before = fetch_page(session, query, HISTORY, {"customer": customer_id}, cursor,
                                          lambda row: (row[0].completed_at, row[0].id), size)
         by_instance: dict[int, list[InstanceEvent]] = defaultdict(list)

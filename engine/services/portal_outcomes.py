@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine.errors import NotFound, TaskAlreadyCompleted
 from engine.models import Contact, HumanTask, HumanTaskStatus, InstanceEvent, WorkflowInstance
 from engine.services.context import Actor, Context
-from engine.services.portal_scope import portal_scope
+from engine.services.portal_scope import scope_sections
 from engine.services.work_fields import duration_text, money_text
 
 DONE_WORDS = {"approve": "approved", "reject": "rejected", "query": "asked a question about"}
@@ -122,7 +122,7 @@ def closed_outcome(ctx: Context, actor: Actor, customer_id: int, task_id: int) -
     """
     with ctx.read() as uow:
         session = uow.session
-        portal_scope(session, actor, customer_id)
+        scope_sections(session, actor, customer_id)
         task = customer_review(session, customer_id, task_id)
         if task is None or task.status == HumanTaskStatus.OPEN:
             raise NotFound(f"no decided approval {task_id}")

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from engine.isotime import iso, month_of
 from engine.services.context import Actor, Context
-from engine.services.portal_scope import portal_scope, require_section
+from engine.services.portal_scope import require_section, scope_sections
 from engine.services.portal_visits import _visit_views, latest_visit_day
 
 
@@ -32,7 +32,7 @@ def visits_in_period(ctx: Context, actor: Actor, customer_id: int, date_from: da
     today = ctx.clock().astimezone(zone).date()
     with ctx.read() as uow:
         session = uow.session
-        _, sections = portal_scope(session, actor, customer_id)
+        sections = scope_sections(session, actor, customer_id)
         require_section(sections, "visits")
         first, last = month_of(today)
         first, last = date_from or first, date_to or last

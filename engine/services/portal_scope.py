@@ -7,12 +7,12 @@ login) approves. Only approvers decide the customer's review tasks (the Actor's 
 `Actor.can_complete` wherever a task is completed); the others see the cases read-only.
 """
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import NotFound
-from engine.models import Contact, Customer
-from engine.services.company_settings import load_settings
+from engine.models import CompanySettings, Contact, Customer
+from engine.services.company_settings import PORTAL_FLAGS, SETTINGS_ID
 from engine.services.context import Actor, Context
 
 # registration kind -> the portal section that shows it
@@ -41,23 +41,38 @@ def approver_customer_ids(session: Session, email: str, customer_ids: frozenset[
         Contact.customer_id.in_(sorted(customer_ids)), func.lower(func.trim(Contact.email)) == email, approves())))
 
 
-def portal_scope(session: Session, actor: Actor, customer_id: int) -> tuple[Customer, dict[str, bool]]:
-    """The contact's customer and which portal sections it may see.
+# The customer's flags and the company's section settings in one statement, built once (every portal page checks
+# them, the approvals page twice: its navigation and its list); no settings row yet means the defaults (all shown).
+_SCOPE = (select(Customer.archived, Customer.portal_access, Customer.show_hours_overview,
+                 *(func.coalesce(getattr(CompanySettings, flag), True).label(flag) for flag in PORTAL_FLAGS))
+          .outerjoin(CompanySettings, CompanySettings.id == SETTINGS_ID)
+          .where(Customer.id == bindparam("customer_id")))
+
+
+def scope_sections(session: Session, actor: Actor, customer_id: int) -> dict[str, bool]:
+    """Which portal sections the contact may see of its customer (the check of portal_scope, without the load).
 
     :raises NotFound: the actor does not act for the customer, or it is unknown, archived or without portal access.
     """
     if customer_id not in actor.customer_ids:
         raise NotFound(f"no customer {customer_id}")
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.archived or not customer.portal_access:
+    row = session.execute(_SCOPE, {"customer_id": customer_id}).one_or_none()
+    if row is None or row.archived or not row.portal_access:
         raise NotFound(f"no customer {customer_id}")
-    settings = load_settings(session)
-    sections = {
-        "hours": settings.portal_shows_hours, "expenses": settings.portal_shows_expenses,
-        "mileage": settings.portal_shows_mileage,
-        "visits": bool(settings.portal_shows_visits and customer.show_hours_overview),
-        "invoices": settings.portal_shows_invoices, "quotes": settings.portal_shows_quotes,
-    }
+    return {"hours": row.portal_shows_hours, "expenses": row.portal_shows_expenses,
+            "mileage": row.portal_shows_mileage, "visits": bool(row.portal_shows_visits and row.show_hours_overview),
+            "invoices": row.portal_shows_invoices, "quotes": row.portal_shows_quotes}
+
+
+def portal_scope(session: Session, actor: Actor, customer_id: int) -> tuple[Customer, dict[str, bool]]:
+    """The contact's customer and which portal sections it may see.
+
+    :raises NotFound: as scope_sections.
+    """
+    sections = scope_sections(session, actor, customer_id)
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
     return customer, sections
 
 
@@ -73,4 +88,4 @@ def portal_sections(ctx: Context, actor: Actor, customer_id: int) -> dict[str, b
     :raises NotFound: as portal_scope.
     """
     with ctx.read() as uow:  # only reads: no BEGIN and ROLLBACK on PostgreSQL, no write lock on SQLite
-        return portal_scope(uow.session, actor, customer_id)[1]
+        return scope_sections(uow.session, actor, customer_id)

@@ -27,7 +27,7 @@ from engine.services.approval_status import job_statuses
 from engine.services.context import Actor, Context
 from engine.services.inbox import BY_DEADLINE, urgency
 from engine.services.paging import PAGE_SIZE, Page, fetch_page
-from engine.services.portal_scope import KIND_SECTIONS, portal_scope, require_section
+from engine.services.portal_scope import KIND_SECTIONS, portal_scope, require_section, scope_sections
 from engine.services.portal_visits import visits_by_day
 from engine.services.work_fields import duration_text, money_text
 
@@ -110,7 +110,7 @@ def list_review_tasks(ctx: Context, actor: Actor, customer_id: int, cursor: str 
     """
     with ctx.read() as uow:
         session = uow.session
-        _, sections = portal_scope(session, actor, customer_id)
+        sections = scope_sections(session, actor, customer_id)
         tasks = _review_tasks(session, customer_id, ctx.clock(), actor.can_complete("customer", customer_id),
                               cursor, size)
         evidence = _evidence(session, customer_id, [t["instance_id"] for t in tasks], sections, ctx.settings.zone)
@@ -125,7 +125,7 @@ def get_review_task(ctx: Context, actor: Actor, customer_id: int, task_id: int) 
     """
     with ctx.uow() as uow:
         session = uow.session
-        _, sections = portal_scope(session, actor, customer_id)
+        sections = scope_sections(session, actor, customer_id)
         row = session.execute(_review_query(customer_id).where(HumanTask.id == task_id)).first()
         if row is None:
             raise NotFound(f"no task {task_id}")
@@ -177,7 +177,7 @@ def project_view(ctx: Context, actor: Actor, customer_id: int, job_id: int, kind
     """
     with ctx.uow() as uow:
         session = uow.session
-        _, sections = portal_scope(session, actor, customer_id)
+        sections = scope_sections(session, actor, customer_id)
         require_section(sections, KIND_SECTIONS.get(kind, ""))
         job = session.scalar(select(Job).where(Job.id == job_id, Job.customer_id == customer_id))
         if job is None:

@@ -13,7 +13,7 @@ from engine.errors import NotFound
 from engine.isotime import in_zone, iso, local_midnight
 from engine.models import StaffUser, Visit, VisitPhoto
 from engine.services.context import Actor, Context
-from engine.services.portal_scope import portal_scope, require_section
+from engine.services.portal_scope import require_section, scope_sections
 from engine.services.work_fields import duration_text, minutes_between
 
 
@@ -83,7 +83,7 @@ def visits_overview(ctx: Context, actor: Actor, customer_id: int, date_from: dat
     :raises NotFound: a customer the actor does not act for, or visits are not shown to its contacts.
     """
     with ctx.uow() as uow:
-        _, sections = portal_scope(uow.session, actor, customer_id)
+        sections = scope_sections(uow.session, actor, customer_id)
         require_section(sections, "visits")
         return _visit_views(uow.session, customer_id, date_from, date_to, ctx.settings.zone, employee_id)
 
