@@ -37,8 +37,13 @@ def approver_customer_ids(session: Session, email: str, customer_ids: frozenset[
     """Of `customer_ids`, those for which a contact with this (lower-cased) address approves."""
     if not customer_ids or not email:
         return frozenset()
-    return frozenset(session.scalars(select(Contact.customer_id).where(
-        Contact.customer_id.in_(sorted(customer_ids)), func.lower(func.trim(Contact.email)) == email, approves())))
+    return frozenset(session.scalars(_APPROVER_CUSTOMERS, {"customer_ids": sorted(customer_ids), "email": email}))
+
+
+# approver_customer_ids' statement, built once: every portal page view resolves its session with it
+_APPROVER_CUSTOMERS = select(Contact.customer_id).where(
+    Contact.customer_id.in_(bindparam("customer_ids", expanding=True)),
+    func.lower(func.trim(Contact.email)) == bindparam("email"), approves())
 
 
 # The customer's flags and the company's section settings in one statement, built once (every portal page checks
