@@ -143,7 +143,7 @@ def _split_rows(db: str, split: dict | None) -> list[tuple[str, str]]:
                      f"{f['cpu_ms']:.2f} / {f['wait_ms']:.2f}"))
     if "bare_transaction" in split:
         floor = split["bare_transaction"]["total_ms"]
-        rows.append((f"{db} bare transaction ms (psycopg alone, floor)", f"{floor:.2f}"))
+        rows.append((f"{db} bare transaction ms (driver alone, the floor)", f"{floor:.2f}"))
     return rows
 
 

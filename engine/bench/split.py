@@ -12,8 +12,8 @@
   CPU), wait_ms the rest of the wall time (the server and the network on PostgreSQL, being descheduled).
 
 Split figures come from a run of their own (the sampler costs a few per cent), after the ratio runs.
-`bare_transaction` is the floor on PostgreSQL: BEGIN; SELECT .. FOR UPDATE; UPDATE; INSERT; COMMIT through
-psycopg alone, on a scratch table of the bench's database; no service transaction can be cheaper.
+`bare_transaction` is the floor: BEGIN; SELECT .. FOR UPDATE; UPDATE; INSERT; COMMIT through the driver alone,
+on a scratch table of the bench's database; no service transaction can be cheaper.
 """
 
 import sqlite3
@@ -33,7 +33,7 @@ from engine.bench.lifecycle import open_task_id
 from engine.services.context import Context
 from engine.services.instances import complete_task, start_instance
 
-SAMPLE_S = 0.001
+SAMPLE_S = 0.0005
 _ENGINE_DIR = str(Path(__file__).resolve().parents[1])
 _BENCH_DIR = str(Path(__file__).resolve().parent)
 PARTS = ("driver", "spiff", "sqlalchemy", "ours")
@@ -167,7 +167,7 @@ class Sampler:
 
     def __enter__(self) -> "Sampler":
         self._switch = sys.getswitchinterval()
-        sys.setswitchinterval(SAMPLE_S / 2)  # so the sampler gets its turn while the measured thread computes
+        sys.setswitchinterval(SAMPLE_S / 5)  # so the sampler gets its turn while the measured thread computes
         self._thread.start()
         return self
 
@@ -235,35 +235,55 @@ def measure_split(ctx: Context, lifecycles: int, warmup: int) -> dict:
             "complete_task": step.figures(lifecycles), "sample_ms": SAMPLE_S * 1000}
 
 
+def _bare_sqlite(url: str):
+    """The scratch file's own sqlite3 connection, set up as engine.db sets up the engine's (WAL, NORMAL)."""
+    conn = sqlite3.connect(url.split("///", 1)[-1], isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn, "?", "BEGIN IMMEDIATE"
+
+
+def _bare_postgres(url: str):
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)), "%s", None
+
+
 def bare_transaction(url: str, samples: int = 500) -> dict:
-    """Median ms of BEGIN; SELECT .. FOR UPDATE; UPDATE; INSERT; COMMIT through psycopg alone (each statement
-    a round trip, the commit flushed to disk as the server is configured), and of its parts."""
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    """Median ms of BEGIN; SELECT .. FOR UPDATE; UPDATE; INSERT; COMMIT through the driver alone (psycopg: each
+    statement a round trip, the commit flushed to disk as the server is configured; sqlite3: BEGIN IMMEDIATE and
+    no FOR UPDATE, WAL with synchronous=NORMAL as engine.db has it), and of its parts; on a scratch table of the
+    bench's database, dropped afterwards. A service transaction cannot be cheaper than this."""
+    sqlite = url.startswith("sqlite")
+    conn, mark, begin = _bare_sqlite(url) if sqlite else _bare_postgres(url)
+    lock = "" if sqlite else " FOR UPDATE"
     parts: dict[str, list[float]] = {"select_for_update": [], "update": [], "insert": [], "commit": [], "total": []}
-    with psycopg.connect(conninfo) as conn:
+    state = "x" * 3000  # about an instance's state at its first wait
+    try:
         conn.execute("CREATE TABLE bench_floor_row (id int PRIMARY KEY, version int, state text)")
-        conn.execute("CREATE TABLE bench_floor_event (id serial PRIMARY KEY, row_id int, kind text)")
+        key = "integer PRIMARY KEY" if sqlite else "serial PRIMARY KEY"
+        conn.execute(f"CREATE TABLE bench_floor_event (id {key}, row_id int, kind text)")
         conn.execute("INSERT INTO bench_floor_row VALUES (1, 1, '')")
         conn.commit()
-        state = "x" * 3000  # about an instance's state at its first wait
-        try:
-            for n in range(samples + samples // 10):
-                t0 = time.perf_counter()
-                version = conn.execute("SELECT version FROM bench_floor_row WHERE id = 1 FOR UPDATE").fetchone()[0]
-                t1 = time.perf_counter()
-                conn.execute("UPDATE bench_floor_row SET version = %s, state = %s WHERE id = 1 AND version = %s",
-                             (version + 1, state, version))
-                t2 = time.perf_counter()
-                conn.execute("INSERT INTO bench_floor_event (row_id, kind) VALUES (1, 'step')")
-                t3 = time.perf_counter()
-                conn.commit()
-                t4 = time.perf_counter()
-                if n >= samples // 10:  # the first tenth warms up
-                    for name, a, b in (("select_for_update", t0, t1), ("update", t1, t2), ("insert", t2, t3),
-                                       ("commit", t3, t4), ("total", t0, t4)):
-                        parts[name].append((b - a) * 1000)
-        finally:
-            conn.rollback()
-            conn.execute("DROP TABLE bench_floor_row, bench_floor_event")
+        for n in range(samples + samples // 10):
+            t0 = time.perf_counter()
+            if begin:
+                conn.execute(begin)
+            version = conn.execute(f"SELECT version FROM bench_floor_row WHERE id = 1{lock}").fetchone()[0]
+            t1 = time.perf_counter()
+            conn.execute(f"UPDATE bench_floor_row SET version = {mark}, state = {mark} "
+                         f"WHERE id = 1 AND version = {mark}", (version + 1, state, version))
+            t2 = time.perf_counter()
+            conn.execute(f"INSERT INTO bench_floor_event (row_id, kind) VALUES (1, {mark})", ("step",))
+            t3 = time.perf_counter()
             conn.commit()
+            t4 = time.perf_counter()
+            if n >= samples // 10:  # the first tenth warms up
+                for name, a, b in (("select_for_update", t0, t1), ("update", t1, t2), ("insert", t2, t3),
+                                   ("commit", t3, t4), ("total", t0, t4)):
+                    parts[name].append((b - a) * 1000)
+    finally:
+        conn.rollback()
+        conn.execute("DROP TABLE IF EXISTS bench_floor_row")
+        conn.execute("DROP TABLE IF EXISTS bench_floor_event")
+        conn.commit()
+        conn.close()
     return {f"{name}_ms": round(statistics.median(values), 3) for name, values in parts.items()}
