@@ -214,8 +214,7 @@ def as_loaded(session: Session, cls: type, values: dict):
             set_committed_value(existing, name, value)
         return existing
     obj = mapper.class_manager.new_instance()
-    for name, value in values.items():
-        set_committed_value(obj, name, value)
+    obj.__dict__.update(values)  # as the ORM's loading fills a new object; the next call commits it all
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
