@@ -164,17 +164,19 @@ class Prebuilt:
         return (compiled.string, names, {name: defaults.get(name) for name in names}, processors, dialect.positional,
                 results if any(results) else None)
 
-    def execute(self, conn: Connection, params: dict | list[dict]):
-        """Execute with one set of values, or as an executemany with a list; returns the driver's cursor
-        (its rowcount is known once a `pipelined` block has ended)."""
-        many = isinstance(params, list)
-        first = params[0] if many else params
-        keys = tuple(sorted(first)) if isinstance(self.statement, Insert) else ()
+    def _built(self, conn: Connection, params: dict) -> tuple:
+        keys = tuple(sorted(params)) if isinstance(self.statement, Insert) else ()
         cache_key = (conn.dialect.name, keys)
         built = self._compiled.get(cache_key)
         if built is None:
             built = self._compiled[cache_key] = self._build(conn.dialect, keys)
-        sql, names, defaults, processors, positional, _ = built
+        return built
+
+    def execute(self, conn: Connection, params: dict | list[dict]):
+        """Execute with one set of values, or as an executemany with a list; returns the driver's cursor
+        (its rowcount is known once a `pipelined` block has ended)."""
+        many = isinstance(params, list)
+        sql, names, defaults, processors, positional, _ = self._built(conn, params[0] if many else params)
 
         def bound(values: dict):
             row = defaults | values
@@ -194,9 +196,10 @@ class Prebuilt:
         return cursor
 
     def first(self, conn: Connection, params: dict) -> tuple | None:
-        """A SELECT's first row with the columns' result processors applied (UtcDateTime, JSON), or None."""
+        """A SELECT's (or an INSERT .. RETURNING's) first row with the columns' result processors applied
+        (UtcDateTime, JSON), or None."""
         found = self.execute(conn, params).fetchone()
-        results = self._compiled[(conn.dialect.name, ())][5]
+        results = self._built(conn, params)[5]
         if found is None or results is None:
             return found
         return tuple(value if process is None or value is None else process(value)

@@ -47,7 +47,7 @@ _UPDATE_INSTANCE = Prebuilt(
     .values({**{name: bindparam(f"v_{name}") for name in INSTANCE_COLUMNS}, "lock_version": bindparam("b_next")})
 )
 
-_INSERT_INSTANCE = _INSTANCE.insert()
+_INSERT_INSTANCE = Prebuilt(_INSTANCE.insert().returning(_INSTANCE.c.id))  # SQLite has RETURNING since 3.35
 NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "case_type", "customer_id", "created_at",
                         "started_by_staff_id")
 
@@ -156,7 +156,7 @@ def _loaded(session: Session, cls: type, attrs: list, values) -> object:
 
 def insert_instance(conn: Connection, values: dict) -> int:
     """Insert a new instance row (at version 1); returns its id."""
-    return conn.execute(_INSERT_INSTANCE, {**values, "lock_version": 1}).inserted_primary_key[0]
+    return _INSERT_INSTANCE.first(conn, {**values, "lock_version": 1})[0]
 
 
 def update_instance(conn: Connection, instance_id: int, version: int, values: dict) -> Callable[[], None]:
