@@ -96,6 +96,7 @@ def _measure_database(db: str, postgres_url: str | None, raw_per_s: float, confi
             section["server_version"] = ".".join(map(str, ctx.db.dialect.server_version_info or ()))
             phases.now(f"{db}: where a lifecycle's time goes")
             section["split"] = measure_split(ctx, config.durable_lifecycles, config.warmup)  # last: it times the driver
+            section["split"]["untimed_lifecycle_ms"] = 1000 / section["durable_per_s"]  # what the timing adds
             section["split"]["bare_transaction"] = bare_transaction(url, config.durable_lifecycles)
         finally:
             ctx.db.dispose()

@@ -141,6 +141,8 @@ def _split_rows(db: str, split: dict | None) -> list[tuple[str, str]]:
                      f"{f['driver_ms']:.2f} / {f['spiff_ms']:.2f} / {f['sqlalchemy_ms']:.2f} / {f['ours_ms']:.2f}"))
         rows.append((f"{db} {label} ms: cpu / wait (of {f['wall_ms']:.2f}, timed run)",
                      f"{f['cpu_ms']:.2f} / {f['wait_ms']:.2f}"))
+    if "untimed_lifecycle_ms" in split:
+        rows.append((f"{db} lifecycle ms untimed (the split's run costs more)", f"{split['untimed_lifecycle_ms']:.2f}"))
     if "bare_transaction" in split:
         floor = split["bare_transaction"]["total_ms"]
         rows.append((f"{db} bare transaction ms (driver alone, the floor)", f"{floor:.2f}"))

@@ -9,7 +9,8 @@
   (the standard library, json and uuid count for their caller). Sampled shares times the measured non-driver
   time, so the four add up to the wall time.
 - cpu_ms is the measuring thread's own CPU (time.thread_time: user and system, so SQLite's file writes are
-  CPU), wait_ms the rest of the wall time (the server and the network on PostgreSQL, being descheduled).
+  CPU), wait_ms the rest of the wall time (the server and the network on PostgreSQL, being descheduled);
+  driver_cpu_ms is the part of driver_ms the thread computed (psycopg's own work, SQLite's), not waited.
 
 Split figures come from a run of their own (the sampler costs a few per cent), after the ratio runs.
 `bare_transaction` is the floor: BEGIN; SELECT .. FOR UPDATE; UPDATE; INSERT; COMMIT through the driver alone,
@@ -44,18 +45,20 @@ class DriverClock:
 
     def __init__(self):
         self.seconds = 0.0
+        self.cpu_seconds = 0.0  # of which this thread computed (the driver's own work), not waited
         self.depth = 0
 
     @contextmanager
     def timing(self):
         self.depth += 1
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
             self.depth -= 1
             if self.depth == 0:
                 self.seconds += time.perf_counter() - started
+                self.cpu_seconds += time.thread_time() - cpu
 
     def timed(self, method):
         clock = self
@@ -182,13 +185,14 @@ class _Meter:
 
     def __init__(self, driver: DriverClock, sampler: Sampler):
         self.driver, self.sampler = driver, sampler
-        self.wall = self.cpu = self.in_driver = 0.0
+        self.wall = self.cpu = self.in_driver = self.driver_cpu = 0.0
         self.counts: Counter[str] = Counter()
 
     @contextmanager
     def measure(self):
         before = Counter(self.sampler.counts)
-        driver0, wall0, cpu0 = self.driver.seconds, time.perf_counter(), time.thread_time()
+        driver0, driver_cpu0 = self.driver.seconds, self.driver.cpu_seconds
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
         self.sampler.measuring = True
         try:
             yield
@@ -197,6 +201,7 @@ class _Meter:
             self.wall += time.perf_counter() - wall0
             self.cpu += time.thread_time() - cpu0
             self.in_driver += self.driver.seconds - driver0
+            self.driver_cpu += self.driver.cpu_seconds - driver_cpu0
             self.counts.update(self.sampler.counts - before)
 
     def figures(self, n: int) -> dict:
@@ -205,7 +210,7 @@ class _Meter:
         rest = self.wall - self.in_driver
         named = sum(self.counts[p] for p in PARTS[1:])
         result = {"wall_ms": self.wall, "cpu_ms": self.cpu, "wait_ms": self.wall - self.cpu,
-                  "driver_ms": self.in_driver}
+                  "driver_ms": self.in_driver, "driver_cpu_ms": self.driver_cpu}
         result |= {f"{p}_ms": rest * self.counts[p] / (named or 1) for p in PARTS[1:]}
         result = {k: round(v / n * 1000, 3) for k, v in result.items()}
         result["samples"] = named  # those that named a part outside the driver
@@ -228,8 +233,8 @@ def measure_split(ctx: Context, lifecycles: int, warmup: int) -> dict:
                 complete_task(ctx, task_id, {"decision": "approve"})
     both = _Meter(driver, sampler)
     for meter in (start, step):
-        both.wall, both.cpu, both.in_driver = (both.wall + meter.wall, both.cpu + meter.cpu,
-                                               both.in_driver + meter.in_driver)
+        for name in ("wall", "cpu", "in_driver", "driver_cpu"):
+            setattr(both, name, getattr(both, name) + getattr(meter, name))
         both.counts.update(meter.counts)
     return {"lifecycle": both.figures(lifecycles), "start": start.figures(lifecycles),
             "complete_task": step.figures(lifecycles), "sample_ms": SAMPLE_S * 1000}
