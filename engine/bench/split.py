@@ -12,7 +12,9 @@
   CPU), wait_ms the rest of the wall time (the server and the network on PostgreSQL, being descheduled);
   driver_cpu_ms is the part of driver_ms the thread computed (psycopg's own work, SQLite's), not waited.
 
-Split figures come from a run of their own (the sampler costs a few per cent), after the ratio runs.
+Split figures come from a run of their own, after the ratio runs: the timing and the sampler make it slower (a
+quarter on SQLite, a few per cent on PostgreSQL, on this machine), so the bench reports the untimed lifecycle next
+to it; read the split as shares.
 `bare_transaction` is the floor: BEGIN; SELECT .. FOR UPDATE; UPDATE; INSERT; COMMIT through the driver alone,
 on a scratch table of the bench's database; no service transaction can be cheaper.
 """
@@ -41,7 +43,8 @@ PARTS = ("driver", "spiff", "sqlalchemy", "ours")
 
 
 class DriverClock:
-    """Wall time spent inside the driver's calls (nested calls count once); `inside` tells the sampler."""
+    """Wall time spent inside the driver's calls (nested calls count once); a `depth` above 0 tells the sampler
+    the measured thread is in the driver."""
 
     def __init__(self):
         self.seconds = 0.0
