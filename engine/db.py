@@ -11,7 +11,8 @@ from alembic.config import Config
 from psycopg.pq import ConnStatus
 from sqlalchemy import Connection, Engine, Insert, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ClauseElement
 
 from engine.config import PROJECT_ROOT
@@ -141,6 +142,7 @@ class Prebuilt:
     object) buys nothing there: about a third of a save's CPU on SQLite. The values go through the same bind
     processors SQLAlchemy would apply (UtcDateTime, JSON), scalar Python-side column defaults are filled in,
     and `before_cursor_execute` listeners still see every statement (the statement-count guard counts them).
+    A SELECT's row comes back (`first`) through its columns' result processors.
     """
 
     def __init__(self, statement: ClauseElement):
@@ -149,6 +151,8 @@ class Prebuilt:
 
     def _build(self, dialect, keys: tuple[str, ...]) -> tuple:
         compiled = self.statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        if compiled.post_compile_params:  # an IN list of values: rendered as one bind each (its binds optional)
+            compiled = self.statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         defaults = compiled.construct_params(_check=False)
         for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
             if column.default is None or not column.default.is_scalar:
@@ -156,19 +160,23 @@ class Prebuilt:
             defaults[column.key] = column.default.arg
         processors = compiled._bind_processors
         names = list(compiled.positiontup) if dialect.positional else list(defaults)
-        return compiled.string, names, {name: defaults.get(name) for name in names}, processors, dialect.positional
+        results = [column.type._cached_result_processor(dialect, None) for column in compiled._result_columns]
+        return (compiled.string, names, {name: defaults.get(name) for name in names}, processors, dialect.positional,
+                results if any(results) else None)
+
+    def _built(self, conn: Connection, params: dict) -> tuple:
+        keys = tuple(sorted(params)) if isinstance(self.statement, Insert) else ()
+        cache_key = (conn.dialect.name, keys)
+        built = self._compiled.get(cache_key)
+        if built is None:
+            built = self._compiled[cache_key] = self._build(conn.dialect, keys)
+        return built
 
     def execute(self, conn: Connection, params: dict | list[dict]):
         """Execute with one set of values, or as an executemany with a list; returns the driver's cursor
         (its rowcount is known once a `pipelined` block has ended)."""
         many = isinstance(params, list)
-        first = params[0] if many else params
-        keys = tuple(sorted(first)) if isinstance(self.statement, Insert) else ()
-        cache_key = (conn.dialect.name, keys)
-        built = self._compiled.get(cache_key)
-        if built is None:
-            built = self._compiled[cache_key] = self._build(conn.dialect, keys)
-        sql, names, defaults, processors, positional = built
+        sql, names, defaults, processors, positional, _ = self._built(conn, params[0] if many else params)
 
         def bound(values: dict):
             row = defaults | values
@@ -186,6 +194,33 @@ class Prebuilt:
         else:
             cursor.execute(sql, driver_params)
         return cursor
+
+    def first(self, conn: Connection, params: dict) -> tuple | None:
+        """A SELECT's (or an INSERT .. RETURNING's) first row with the columns' result processors applied
+        (UtcDateTime, JSON), or None."""
+        found = self.execute(conn, params).fetchone()
+        results = self._built(conn, params)[5]
+        if found is None or results is None:
+            return found
+        return tuple(value if process is None or value is None else process(value)
+                     for value, process in zip(found, results, strict=True))
+
+
+def as_loaded(session: Session, cls: type, values: dict):
+    """The mapped object of `cls` with these column values, in the session as if a query had loaded it (with
+    populate_existing: an object the session already has is refreshed, not duplicated)."""
+    mapper = cls.__mapper__
+    existing = session.identity_map.get(mapper.identity_key_from_primary_key(
+        [values[column.key] for column in mapper.primary_key]))
+    if existing is not None:
+        for name, value in values.items():
+            set_committed_value(existing, name, value)
+        return existing
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)  # as the ORM's loading fills a new object; the next call commits it all
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """`signoff bench`: the engine's hot path and scale, measured on this machine against issue 10's targets.
 
-One module per measurement: lifecycle (raw vs durable), steps (state and step latency vs history), statements,
+One module per measurement: lifecycle (raw vs durable), steps (state and step latency vs history), split (where a
+durable lifecycle's time goes: driver, SpiffWorkflow, SQLAlchemy, ours; CPU or waiting), statements,
 sweep (timers), bulk (portal decision), reads (inbox, board, portal at scale), http (gunicorn under load);
 report prints the table and draws the chart. Each measurement runs in a scratch database of its own (SQLite
 always; PostgreSQL when a server is given), so one's rows never skew another's. Reads and HTTP run on
@@ -27,6 +28,7 @@ from engine.bench.http import measure_http
 from engine.bench.lifecycle import measure_durable, measure_raw
 from engine.bench.reads import measure_page_reads, measure_service_reads, seed_reads
 from engine.bench.report import print_report, targets, write_plot
+from engine.bench.split import bare_transaction, measure_split
 from engine.bench.statements import measure_statements
 from engine.bench.steps import measure_state_and_steps
 from engine.bench.sweep import measure_sweep_one, measure_sweep_postgres, sweep_figures_postgres
@@ -92,6 +94,10 @@ def _measure_database(db: str, postgres_url: str | None, raw_per_s: float, confi
             section["state_bytes"], section["step_ms"] = measure_state_and_steps(
                 ctx, config.loop_marks, config.step_samples)
             section["server_version"] = ".".join(map(str, ctx.db.dialect.server_version_info or ()))
+            phases.now(f"{db}: where a lifecycle's time goes")
+            section["split"] = measure_split(ctx, config.durable_lifecycles, config.warmup)  # last: it times the driver
+            section["split"]["untimed_lifecycle_ms"] = 1000 / section["durable_per_s"]  # what the timing adds
+            section["split"]["bare_transaction"] = bare_transaction(url, config.durable_lifecycles)
         finally:
             ctx.db.dispose()
     phases.done()

@@ -114,6 +114,7 @@ def _figures(result: dict) -> list[tuple[str, str]]:
                      (f"{db} durable with task lookup/s", f"{s['durable_with_lookup_per_s']:.1f}")]
             rows += [(f"{db} step ms after {loops} loops", f"{ms:.2f}")
                      for loops, ms in s["step_ms"]["by_loops"].items()]
+            rows += _split_rows(db, s.get("split"))
     rows += [(f"state bytes {key}", f"{value:,}") for key, value in result["state_bytes"].items()]
     sweep = result.get("sweep", {})
     for key, label in (("sqlite_per_s", "SQLite, 1 worker"), ("postgresql_one_worker_per_s", "PostgreSQL, 1 worker"),
@@ -150,6 +151,25 @@ def _sweep_cpu_rows(sweep: dict) -> list[tuple[str, str]]:
         rows.append(("sweep busy cores, 1 / 2 workers", f"{one:.2f} / {two:.2f}"))
     if sweep.get("postgresql_cpu_ceiling"):
         rows.append(("sweep 2 / 1 the cores allow at that CPU", f"x{sweep['postgresql_cpu_ceiling']:.2f}"))
+    return rows
+
+
+def _split_rows(db: str, split: dict | None) -> list[tuple[str, str]]:
+    """Where a lifecycle's and a step's time goes (engine.bench.split), and the bare transaction's floor."""
+    if not split:
+        return []
+    rows = []
+    for key, label in (("lifecycle", "lifecycle"), ("complete_task", "complete_task step")):
+        f = split[key]
+        rows.append((f"{db} {label} ms: driver / spiff / sqlalchemy / ours",
+                     f"{f['driver_ms']:.2f} / {f['spiff_ms']:.2f} / {f['sqlalchemy_ms']:.2f} / {f['ours_ms']:.2f}"))
+        rows.append((f"{db} {label} ms: cpu / wait (of {f['wall_ms']:.2f}, timed run)",
+                     f"{f['cpu_ms']:.2f} / {f['wait_ms']:.2f}"))
+    if "untimed_lifecycle_ms" in split:
+        rows.append((f"{db} lifecycle ms untimed (the split's run costs more)", f"{split['untimed_lifecycle_ms']:.2f}"))
+    if "bare_transaction" in split:
+        floor = split["bare_transaction"]["total_ms"]
+        rows.append((f"{db} bare transaction ms (driver alone, the floor)", f"{floor:.2f}"))
     return rows
 
 

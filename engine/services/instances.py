@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import lru_cache
 from uuid import UUID
 
 from sqlalchemy import select
@@ -11,13 +12,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.db import Prebuilt
 from engine.errors import ConcurrentUpdate, InvalidInput, NotFound, TaskAlreadyCompleted
 from engine.models import (
     HumanTask,
     HumanTaskStatus,
     InstanceEvent,
     InstanceStatus,
-    ProcessVersion,
     WorkflowInstance,
 )
 from engine.services.context import SYSTEM, Actor, Context
@@ -41,11 +42,7 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
 def lock_for_advance(session: Session, instance_id: int,
                      skip_locked: bool = False) -> tuple[WorkflowInstance, str] | tuple[None, None]:
     """The locked instance row with its version's spec key (read in the same statement), or (None, None)."""
-    query = (select(WorkflowInstance, store.SPEC_KEY).where(WorkflowInstance.id == instance_id)
-             .with_for_update(of=WorkflowInstance, skip_locked=skip_locked)
-             .execution_options(populate_existing=True))
-    found = session.execute(query).first()
-    return (found[0], found[1]) if found is not None else (None, None)
+    return store.lock_for_advance(session, instance_id, skip_locked)
 
 
 def advance(ctx: Context, session: Session, loaded: runtime.LoadedInstance, act: Callable[[], None],
@@ -135,20 +132,18 @@ def create_instance(ctx: Context, session: Session, process_id: str, data: dict,
     if not isinstance(data, dict):
         raise InvalidInput("start data must be a JSON object")
     check_variables(ctx, data, "start data")
-    version = session.execute(select(ProcessVersion.id, ProcessVersion.version, ProcessVersion.bpmn_hash)
-                              .where(ProcessVersion.process_id == process_id)
-                              .order_by(ProcessVersion.version.desc()).limit(1)).first()
+    version = store.latest_version(session, process_id)
     if version is None:
         raise NotFound(f"no process {process_id!r} is deployed (signoff deploy FILE)")
+    version_id, number, key = version
     now = ctx.clock()
     customer_id = data.get("customer_id")
-    row = WorkflowInstance(process_version_id=version.id, process_id=process_id, case_type=case_type,
+    row = WorkflowInstance(process_version_id=version_id, process_id=process_id, case_type=case_type,
                            status=InstanceStatus.RUNNING,
                            customer_id=customer_id if isinstance(customer_id, int) else None,
                            started_by_staff_id=actor.staff_id, data=data, created_at=now, updated_at=now)
-    loaded = runtime.new_workflow(row, runtime.process_for(session, version.id, version.bpmn_hash), ctx.clock,
-                                  ctx.settings, data)
-    loaded.add_event("instance_started", now, actor=actor.name, data={"version": version.version})
+    loaded = runtime.new_workflow(row, runtime.process_for(session, version_id, key), ctx.clock, ctx.settings, data)
+    loaded.add_event("instance_started", now, actor=actor.name, data={"version": number})
     plan = plan_advance(ctx, loaded, lambda: None, actor.name)
     runtime.write_instance(session, loaded, plan)
     return row, lambda: runtime.write_derived(session, loaded, plan)
@@ -182,12 +177,14 @@ def _lock_task(session: Session, task_id: int, actor: Actor,
     row may then be as it was before the other transaction decided it, so `complete_locked` trusts the
     locked state (is the task still ready?) and reads the task again only to say who decided it.
     """
-    query = (select(HumanTask, WorkflowInstance, store.SPEC_KEY)
-             .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
-             .where(HumanTask.id == task_id, findable_by(actor, today))
-             .with_for_update(of=WorkflowInstance).execution_options(populate_existing=True))
-    found = session.execute(query).first()
-    return (found[0], found[1], found[2]) if found is not None else None
+    return store.lock_task(session, _lock_task_statement(actor, today), task_id)
+
+
+@lru_cache(maxsize=256)
+def _lock_task_statement(actor: Actor, today: date) -> Prebuilt:
+    """The lock read for this actor today: built and compiled once, not per call (building and cache-keying
+    the select cost more than sending it); a bulk decision reads every task with one."""
+    return store.lock_task_statement(findable_by(actor, today))
 
 
 def _refuse_if_done(human: HumanTask, row: WorkflowInstance) -> None:

@@ -21,6 +21,8 @@ def variable_problem(data: Mapping, max_bytes: int, max_depth: int) -> str | Non
             size, depth = len(value) + 2, 0
         elif value is None or isinstance(value, bool | float):
             size, depth = _SCALAR_BYTES, 0
+        elif isinstance(value, int):  # ids: as _measure sizes an int, without its walk
+            size, depth = value.bit_length() // 3 + 1, 0
         elif callable(value):
             continue  # engine functions in a task's data are not saved
         else:

@@ -8,11 +8,12 @@ case status of the transaction), outbox_message, instance_event (an executemany 
 
 from collections.abc import Callable
 
-from sqlalchemy import JSON, bindparam, case, literal_column, select
+from sqlalchemy import JSON, ColumnElement, Integer, bindparam, case, literal_column, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.db import Prebuilt
+from engine.db import Prebuilt, as_loaded
 from engine.models import (
     ApprovalStatus,
     HumanTask,
@@ -46,13 +47,24 @@ _UPDATE_INSTANCE = Prebuilt(
     .values({**{name: bindparam(f"v_{name}") for name in INSTANCE_COLUMNS}, "lock_version": bindparam("b_next")})
 )
 
-_INSERT_INSTANCE = _INSTANCE.insert()
+_INSERT_INSTANCE = Prebuilt(_INSTANCE.insert().returning(_INSTANCE.c.id))  # SQLite has RETURNING since 3.35
 NEW_INSTANCE_COLUMNS = ("process_version_id", "process_id", "case_type", "customer_id", "created_at",
                         "started_by_staff_id")
 
 # the version's spec key next to the locked row: a scalar subquery is not locked by FOR UPDATE
 SPEC_KEY = (select(ProcessVersion.bpmn_hash).where(ProcessVersion.id == WorkflowInstance.process_version_id)
             .scalar_subquery().label("bpmn_hash"))
+
+# the reads that lock an instance row: each mapped attribute's column, then the spec key (see _loaded)
+_TASK_ATTRS = [(prop.key, prop.columns[0]) for prop in HumanTask.__mapper__.column_attrs]
+_INSTANCE_ATTRS = [(prop.key, prop.columns[0]) for prop in WorkflowInstance.__mapper__.column_attrs]
+_LATEST_VERSION = Prebuilt(select(ProcessVersion.id, ProcessVersion.version, ProcessVersion.bpmn_hash)
+                           .where(ProcessVersion.process_id == bindparam("b_process"))
+                           .order_by(ProcessVersion.version.desc()).limit(1))
+_LOCK_INSTANCE = {skip: Prebuilt(select(*(column for _, column in _INSTANCE_ATTRS), SPEC_KEY)
+                                 .where(WorkflowInstance.id == bindparam("b_id"))
+                                 .with_for_update(of=WorkflowInstance, skip_locked=skip))
+                  for skip in (False, True)}
 
 _CLOSE_HUMAN_TASK = Prebuilt(
     _HUMAN.update()
@@ -96,9 +108,55 @@ _SET_REGISTRATION_STATUS = {(final, comment): _registration_update(final, commen
                             for final in (False, True) for comment in (False, True)}
 
 
+def latest_version(session: Session, process_id: str) -> tuple[int, int, str] | None:
+    """(id, version, bpmn_hash) of the process's newest deployed version, or None."""
+    return _LATEST_VERSION.first(_flushed(session), {"b_process": process_id})
+
+
+def lock_task_statement(where: ColumnElement[bool]) -> Prebuilt:
+    """The read of a human task (with `where`, e.g. the actor's scope) and its instance row, locked (FOR UPDATE
+    on PostgreSQL), with the version's spec key: for `lock_task` (build once, use many times)."""
+    columns = [column for _, column in (*_TASK_ATTRS, *_INSTANCE_ATTRS)]
+    return Prebuilt(select(*columns, SPEC_KEY).join_from(HumanTask, WorkflowInstance,
+                                                         WorkflowInstance.id == HumanTask.instance_id)
+                    .where(HumanTask.id == bindparam("b_task", type_=Integer, required=False), where)
+                    .with_for_update(of=WorkflowInstance))
+
+
+def lock_task(session: Session, statement: Prebuilt,
+              task_id: int) -> tuple[HumanTask, WorkflowInstance, str] | None:
+    """The task and its locked instance row as loaded objects (see as_loaded), with the spec key; or None."""
+    found = statement.first(_flushed(session), {"b_task": task_id})
+    if found is None:
+        return None
+    split = len(_TASK_ATTRS)
+    return (_loaded(session, HumanTask, _TASK_ATTRS, found[:split]),
+            _loaded(session, WorkflowInstance, _INSTANCE_ATTRS, found[split:-1]), found[-1])
+
+
+def lock_for_advance(session: Session, instance_id: int,
+                  skip_locked: bool = False) -> tuple[WorkflowInstance, str] | tuple[None, None]:
+    """The instance row, locked, as a loaded object with its version's spec key; or (None, None)."""
+    found = _LOCK_INSTANCE[skip_locked].first(_flushed(session), {"b_id": instance_id})
+    if found is None:
+        return None, None
+    return _loaded(session, WorkflowInstance, _INSTANCE_ATTRS, found[:-1]), found[-1]
+
+
+def _flushed(session: Session) -> Connection:
+    """The session's connection, after the autoflush a query through the session would have done."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
+
+
+def _loaded(session: Session, cls: type, attrs: list, values) -> object:
+    return as_loaded(session, cls, {key: value for (key, _), value in zip(attrs, values, strict=True)})
+
+
 def insert_instance(conn: Connection, values: dict) -> int:
     """Insert a new instance row (at version 1); returns its id."""
-    return conn.execute(_INSERT_INSTANCE, {**values, "lock_version": 1}).inserted_primary_key[0]
+    return _INSERT_INSTANCE.first(conn, {**values, "lock_version": 1})[0]
 
 
 def update_instance(conn: Connection, instance_id: int, version: int, values: dict) -> Callable[[], None]:

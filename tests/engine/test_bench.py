@@ -25,6 +25,9 @@ def test_a_tiny_bench_on_sqlite_reports_every_figure(tmp_path):
     assert set(result["state_bytes"]) == {"first_wait", "loops_1", "loops_2"}
     assert all(size > 0 for size in result["state_bytes"].values())
     assert result["step_ms"]["loops_0"] > 0 and result["step_ms"]["loops_2"] > 0
+    split = sqlite["split"]
+    assert split["lifecycle"]["driver_ms"] > 0 and split["bare_transaction"]["total_ms"] > 0
+    assert split["untimed_lifecycle_ms"] > 0
     for section, keys in NEW_KEYS.items():
         assert keys <= set(result[section]), section
     assert result["sweep"]["sqlite_timers"] == 10 and result["bulk"]["items"] == 4
