@@ -75,9 +75,11 @@ def portal_home(ctx: Context, actor: Actor, customer_id: int) -> dict:
 
 
 def _review_query(customer_id: int):
-    """The customer's open reviews of running instances; only the columns a list shows (no serialized state)."""
+    """The customer's open reviews of running instances; only the columns a list shows (no serialized state, and
+    of the instance's data only its title: the database extracts it instead of every row's data being decoded)."""
     return (select(HumanTask.id, HumanTask.name, HumanTask.element_id, HumanTask.instance_id, HumanTask.due_at,
-                   HumanTask.form, WorkflowInstance.case_type, WorkflowInstance.data)
+                   HumanTask.form, WorkflowInstance.case_type,
+                   WorkflowInstance.data["title"].as_string().label("title"))
             .join(WorkflowInstance, WorkflowInstance.id == HumanTask.instance_id)
             .where(HumanTask.status == HumanTaskStatus.OPEN, HumanTask.role == "customer",
                    HumanTask.customer_id == customer_id, WorkflowInstance.status == InstanceStatus.RUNNING))
@@ -87,7 +89,7 @@ def _review_view(row, now: datetime, may_decide: bool) -> dict:
     """`may_decide`: the contact approves for the customer (else it sees the review read-only, and completing
     it is refused by Actor.can_complete)."""
     return {"id": row.id, "name": row.name, "element_id": row.element_id, "instance_id": row.instance_id,
-            "title": (row.data or {}).get("title") or row.name,
+            "title": row.title or row.name,
             "kind": "Hours" if row.case_type == "timesheet" else "Job",
             "due_at": iso(row.due_at), "urgency": urgency(row.due_at, now), "form": row.form,
             "may_decide": may_decide}
