@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UtcDateTime
@@ -20,7 +20,10 @@ class HumanTask(Base):
     # the inbox and the portal: open tasks of a lane and customer by deadline (migration 0015)
     __table_args__ = (Index("ix_human_task_open_lane_customer_due", "status", "role", "customer_id", "due_at", "id"),
                       # a diagram's counts and times per element (migration 0023)
-                      Index("ix_human_task_element_status", "element_id", "status", "instance_id"))
+                      Index("ix_human_task_element_status", "element_id", "status", "instance_id"),
+                      # the inbox: open tasks in its order, deadline first, none last (migration 0024)
+                      Index("ix_human_task_open_deadline", text("(due_at IS NULL)"), "due_at", "id",
+                            postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
