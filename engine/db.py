@@ -37,7 +37,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    # No JIT compilation: it pays off for long analytic queries, but the inbox's statements cost enough in the
+    # planner's eyes to be compiled on every run (35 ms of a 60 ms query at 100,000 open tasks)
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c jit=off"})
     if engine.dialect.driver == "psycopg":
         engine.dialect.do_ping = _ping_idle_socket
     return engine
