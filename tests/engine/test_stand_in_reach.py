@@ -8,7 +8,7 @@ import pytest
 from engine.errors import NotFound
 from engine.services.case_story import get_case_story
 from engine.services.delegation import set_delegation
-from engine.services.inbox import get_task, list_inbox
+from engine.services.inbox import get_task, list_inbox, list_inbox_customers
 from engine.services.instances import complete_task
 from engine.services.operations import reassign_task
 from engine.services.task_context import get_task_context
@@ -103,3 +103,19 @@ def test_an_assigned_task_may_be_completed_by_its_assignee_and_its_stand_in_only
     check = open_task(get_case_story(ctx, iid, world.max.actor), "check_work")
     assert check["may_complete"] == ["Ada Admin", f"Eve Employee (standing in for Ada Admin until "
                                                   f"{day(clock.now.date())})"]
+
+
+def test_the_inbox_customer_filter_lists_the_customers_of_the_tasks_each_is_offered(ctx, world, clock):
+    """Each way a task is offered counts (lane and scope, assigned, standing in); nothing else does."""
+    iid = world.start(ctx)
+    mill_house = [(world.customer_id, "Mill House")]
+    assert list_inbox_customers(ctx, world.max.actor) == mill_house
+    assert list_inbox_customers(ctx, world.mia.actor) == []
+    stand_in_today(ctx, world, clock, world.max, world.mia)
+    assert list_inbox_customers(ctx, world.mia.actor) == mill_house
+    reassign_task(ctx, world.max.actor, task_at(ctx, iid, "check_work"), world.admin.id, "Ada takes it")
+    assert list_inbox_customers(ctx, world.admin.actor) == mill_house
+    assert list_inbox_customers(ctx, world.max.actor) == []  # assigned to someone else: no longer offered to Max
+    assert list_inbox_customers(ctx, world.eve.actor) == []
+    stand_in_today(ctx, world, clock, world.admin, world.eve)
+    assert list_inbox_customers(ctx, world.eve.actor) == mill_house
