@@ -92,6 +92,8 @@ def seed_reads(ctx: Context, rows: int, progress: Progress | None = None) -> See
                                                     "period_end_action": "escalate"})
     fire_due_timers(ctx, ctx.clock() + timedelta(days=8))
     escalated = read_template(ctx, escalated_id)
+    for template in (review, escalated):  # the copies are job approvals: the board lists them
+        template.instance["case_type"] = "job"
     now = ctx.clock()
 
     def customer_of(n: int) -> int:

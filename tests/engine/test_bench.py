@@ -7,7 +7,7 @@ from engine.bench import BenchConfig, run_bench
 from engine.bench.report import TARGET_SWEEP_S, targets
 
 TINY = BenchConfig(raw_lifecycles=5, durable_lifecycles=5, warmup=1, loop_marks=(1, 2), step_samples=2,
-                   sweep_timers=10, sweep_pg_timers=4, bulk_items=4, read_rows=100, read_samples=2, http_clients=2,
+                   sweep_timers=10, sweep_pg_timers=4, bulk_items=4, read_rows=1100, read_samples=2, http_clients=2,
                    http_requests=6, http_seconds=20)
 NEW_KEYS = {"sweep": {"sqlite_10k_one_worker_s"}, "bulk": {"sqlite_200_s"},
             "reads": {"inbox_p95_ms", "board_p95_ms"}, "statements": {"per_lifecycle"},
@@ -32,6 +32,7 @@ def test_a_tiny_bench_on_sqlite_reports_every_figure(tmp_path):
         assert keys <= set(result[section]), section
     assert result["sweep"]["sqlite_timers"] == 10 and result["bulk"]["items"] == 4
     assert result["reads"]["portal_rows"] == 50  # the contact measured has 50 open reviews
+    assert result["reads"]["board_rows"] > 0  # the board measured lists escalated job approvals, not an empty page
     assert result["http"]["errors"] == 0 and result["http"]["sent"] == 6
     assert result["statements"]["per_lifecycle"] > 0 and result["statements"]["per_timer_firing"] > 0
     assert {"platform", "python", "cpu_count"} <= set(result["machine"])
