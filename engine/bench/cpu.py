@@ -98,7 +98,10 @@ def busy_cores(before: MachineTicks | None, after: MachineTicks | None) -> float
 
 def track_postgres_backends(engine: Engine) -> list[int]:
     """The server process ids of every connection `engine` opens from now on (its pool is emptied first, so
-    that is every connection it uses); read their CPU with `pids_cpu_s` while they are connected."""
+    that is every connection it uses); read their CPU with `pids_cpu_s` while they are connected.
+
+    For a process that owns its engine (a sweep worker: only its own backends count, not its neighbour's);
+    for a server in another process (gunicorn) the bench finds the backends by title (postgres_backends_cpu_s)."""
     pids: list[int] = []
 
     def record(dbapi_connection, _record) -> None:

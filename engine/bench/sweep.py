@@ -13,6 +13,7 @@ import multiprocessing
 import queue
 import time
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -96,6 +97,16 @@ def measure_sweep_one(url: str, count: int, progress: Progress | None = None) ->
             "timeline": timeline}
 
 
+class WorkerOutcome(NamedTuple):
+    """What a sweep worker process reports: instances it advanced, when it ended (monotonic), its CPU seconds,
+    and its server backends' CPU seconds (None without /proc)."""
+
+    advanced: int
+    ended: float
+    cpu_s: float
+    backend_cpu_s: float | None
+
+
 def _worker(url: str, now_iso: str, barrier, results) -> None:
     """A sweep worker process: its own context, then sweep from the common start until nothing is due."""
     ctx = open_bench_context(url)
@@ -104,14 +115,13 @@ def _worker(url: str, now_iso: str, barrier, results) -> None:
     cpu_started = time.process_time()
     advanced = sweep_until_done(ctx, datetime.fromisoformat(now_iso))
     cpu = time.process_time() - cpu_started
-    results.put((advanced, time.monotonic(), cpu, pids_cpu_s(backends)))
+    results.put(WorkerOutcome(advanced, time.monotonic(), cpu, pids_cpu_s(backends)))
     ctx.db.dispose()
 
 
-def _collect(processes: list, results) -> list[tuple]:
-    """Each worker's (advanced, end time, its CPU seconds, its server backends' CPU seconds or None); a worker
-    that died fails the bench instead of hanging it."""
-    outcomes: list[tuple] = []
+def _collect(processes: list, results) -> list[WorkerOutcome]:
+    """Each worker's outcome; a worker that died fails the bench instead of hanging it."""
+    outcomes: list[WorkerOutcome] = []
     while len(outcomes) < len(processes):
         try:
             outcomes.append(results.get(timeout=1))
@@ -141,15 +151,15 @@ def sweep_in_processes(url: str, count: int, workers: int, progress: Progress | 
         ticks_after = machine_ticks()
         for process in processes:
             process.join()
-        seconds = max(outcome[1] for outcome in outcomes) - started
+        seconds = max(outcome.ended for outcome in outcomes) - started
         check_fired_once(ctx, ids)
     finally:
         ctx.db.dispose()
     return {"timers": count, "workers": workers, "seconds": seconds, "per_s": count / seconds,
-            "advanced_by_worker": [outcome[0] for outcome in outcomes],
-            "worker_cpu_ms_per_firing": 1000 * sum(outcome[2] for outcome in outcomes) / count,
-            "server_cpu_ms_per_firing": (1000 * sum(outcome[3] for outcome in outcomes) / count
-                                         if all(outcome[3] is not None for outcome in outcomes) else None),
+            "advanced_by_worker": [outcome.advanced for outcome in outcomes],
+            "worker_cpu_ms_per_firing": 1000 * sum(outcome.cpu_s for outcome in outcomes) / count,
+            "server_cpu_ms_per_firing": (1000 * sum(outcome.backend_cpu_s for outcome in outcomes) / count
+                                         if all(o.backend_cpu_s is not None for o in outcomes) else None),
             "busy_cores": busy_cores(ticks, ticks_after), "cores": ticks_after.cores if ticks_after else None}
 
 
